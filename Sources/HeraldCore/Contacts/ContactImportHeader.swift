@@ -1,0 +1,219 @@
+/// The contact field an import column feeds (API.md §3, `POST /api/contacts/import`).
+public enum ContactImportField: Sendable, Hashable {
+    case phone, firstName, lastName, email, city, state, zip, timezone, tags, optedOut
+    /// A custom field, named after the column header (trimmed, as written).
+    case custom(String)
+
+    /// The JSON key used for this field in issues (`email`, `customFields.team`).
+    public var jsonKey: String {
+        switch self {
+        case .phone: "phone"
+        case .firstName: "firstName"
+        case .lastName: "lastName"
+        case .email: "email"
+        case .city: "city"
+        case .state: "state"
+        case .zip: "zip"
+        case .timezone: "timezone"
+        case .tags: "tags"
+        case .optedOut: "optedOut"
+        case .custom(let name): "customFields.\(name)"
+        }
+    }
+
+    /// The standard field a header names (case-insensitive, trimmed), or `nil`.
+    public static func standard(forHeader header: String) -> ContactImportField? {
+        switch ContactFieldRules.trimmed(header).lowercased() {
+        case "phone", "phonenumber", "mobile": .phone
+        case "firstname", "first_name": .firstName
+        case "lastname", "last_name": .lastName
+        case "email": .email
+        case "city": .city
+        case "state": .state
+        case "zip", "postalcode": .zip
+        case "timezone": .timezone
+        case "tags": .tags
+        case "optedout": .optedOut
+        default: nil
+        }
+    }
+}
+
+/// One data row of an import, decoded through a `ContactImportHeader`. Cells are trimmed; an
+/// empty cell is `nil` (the field is not given, so a merge leaves it alone).
+public struct ContactImportRow: Sendable, Hashable {
+    /// Spreadsheet row number (header = 1), for the import's `errors[].row`.
+    public var rowNumber: Int
+    /// The phone as written; normalizing it to E.164 is the importer's job.
+    public var phone: String
+    public var firstName: String?
+    public var lastName: String?
+    public var email: String?
+    public var city: String?
+    public var state: String?
+    public var zip: String?
+    public var timezone: String?
+    /// Normalized (trimmed, lowercased, de-duplicated) tags.
+    public var tags: [String]
+    public var optedOut: Bool?
+    public var customFields: [String: String]
+
+    public init(rowNumber: Int, phone: String) {
+        self.rowNumber = rowNumber
+        self.phone = phone
+        self.tags = []
+        self.customFields = [:]
+    }
+}
+
+/// Maps the header record of a contact import to fields once, so each data row is decoded by
+/// indexing (API.md §3).
+///
+/// Header names are trimmed and matched case-insensitively: `phone|phoneNumber|mobile`,
+/// `firstName|first_name`, `lastName|last_name`, `email`, `city`, `state`,
+/// `zip|postalCode`, `timezone`, `tags`, `optedOut`. Any other non-empty header is a custom
+/// field named after the header as written (trimmed), which must be a valid custom field name
+/// (`ContactFieldRules.isValidCustomFieldName`). Columns with an empty header are ignored.
+///
+/// Whole-import errors (thrown as one `ValidationError` listing all of them): no phone column,
+/// a standard field given by two columns, two custom columns with the same name, an invalid
+/// custom field name. Issues are reported on `header[i]` (0-based column index).
+public struct ContactImportHeader: Sendable, Hashable {
+    /// The field of each column; `nil` for an ignored column.
+    public let columns: [ContactImportField?]
+    /// The column holding the phone.
+    public let phoneColumn: Int
+
+    public init(names: [String]) throws(ValidationError) {
+        var issues = IssueCollector()
+        var columns: [ContactImportField?] = []
+        var standardSeen: [ContactImportField: Int] = [:]
+        var customSeen: [String: Int] = [:]
+        for (index, raw) in names.enumerated() {
+            let name = ContactFieldRules.trimmed(raw)
+            let path = "header[\(index)]"
+            if name.isEmpty {
+                columns.append(nil)
+            } else if let field = ContactImportField.standard(forHeader: name) {
+                if let earlier = standardSeen[field] {
+                    issues.add(path, "column \"\(name)\" duplicates column \(earlier + 1) (both map to \(field.jsonKey))")
+                } else {
+                    standardSeen[field] = index
+                }
+                columns.append(field)
+            } else if let problem = ContactFieldRules.customFieldNameProblem(name) {
+                issues.add(path, "column \"\(name)\": \(problem)")
+                columns.append(nil)
+            } else {
+                if let earlier = customSeen[name] {
+                    issues.add(path, "column \"\(name)\" duplicates column \(earlier + 1)")
+                } else {
+                    customSeen[name] = index
+                }
+                columns.append(.custom(name))
+            }
+        }
+        if standardSeen[.phone] == nil {
+            issues.add("header", "a phone column is required (phone, phoneNumber or mobile)")
+        }
+        try issues.throwIfAny()
+        self.columns = columns
+        self.phoneColumn = standardSeen[.phone]!
+    }
+
+    /// Maps a header record read by `CSVReader`.
+    public init(record: CSVRecord) throws(ValidationError) {
+        if let problem = record.problem {
+            throw ValidationError(field: "header", message: "the header row cannot be read: \(problem)")
+        }
+        try self.init(names: record.strings)
+    }
+
+    /// Number of columns the header declares.
+    public var columnCount: Int { columns.count }
+
+    /// The column of a field, if the header has it.
+    public func column(of field: ContactImportField) -> Int? {
+        columns.firstIndex(of: field)
+    }
+
+    /// Decodes one data row. Reports the record's read problem, a field count that differs
+    /// from the header, an empty phone, a bad `optedOut` value and field rule violations
+    /// (`ContactFieldRules`, `ContactTags`); each issue's `field` is the JSON key.
+    public func decode(_ record: CSVRecord) -> Result<ContactImportRow, ValidationError> {
+        var issues = IssueCollector()
+        switch record.problem {
+        case .fieldTooLarge(let index)?:
+            issues.add(fieldKey(index), "field is larger than the limit")
+            return .failure(ValidationError(issues.issues))
+        case .recordTooLarge?, .tooManyFields?:
+            issues.add("row", "row is larger than the limit")
+            return .failure(ValidationError(issues.issues))
+        case .invalidUTF8(let index)?:
+            issues.add(fieldKey(index), "is not valid UTF-8")
+            return .failure(ValidationError(issues.issues))
+        case .unterminatedQuote?:
+            issues.add("row", "a quoted field is not closed")
+            return .failure(ValidationError(issues.issues))
+        case nil:
+            break
+        }
+        if record.fieldCount != columns.count {
+            issues.add("row", "has \(record.fieldCount) fields but the header has \(columns.count)")
+            return .failure(ValidationError(issues.issues))
+        }
+        var row = ContactImportRow(rowNumber: record.rowNumber, phone: "")
+        for (index, field) in columns.enumerated() {
+            guard let field, !record.isEmpty(at: index) else { continue }
+            let raw = record.string(at: index)
+            switch field {
+            case .phone:
+                row.phone = ContactFieldRules.trimmed(raw)
+            case .firstName:
+                row.firstName = ContactFieldRules.validateName(raw, field: "firstName", into: &issues)
+            case .lastName:
+                row.lastName = ContactFieldRules.validateName(raw, field: "lastName", into: &issues)
+            case .email:
+                row.email = ContactFieldRules.validateEmail(raw, into: &issues)
+            case .city:
+                row.city = ContactFieldRules.validateCity(raw, into: &issues)
+            case .state:
+                row.state = ContactFieldRules.validateState(raw, into: &issues)
+            case .zip:
+                row.zip = ContactFieldRules.validateZip(raw, into: &issues)
+            case .timezone:
+                row.timezone = ContactFieldRules.validateText(
+                    raw, field: "timezone", maxLength: ContactFieldRules.maxTimezoneLength, into: &issues)
+            case .tags:
+                let (tags, invalid) = ContactTags.split(raw)
+                row.tags = tags
+                if !invalid.isEmpty {
+                    issues.add("tags", "tags must be at most \(ContactTags.maxLength) characters")
+                }
+            case .optedOut:
+                let trimmed = ContactFieldRules.trimmed(raw)
+                if trimmed.isEmpty { continue }
+                if let value = ContactFieldRules.parseBoolean(trimmed) {
+                    row.optedOut = value
+                } else {
+                    issues.add("optedOut", "must be true/false, yes/no, y/n or 1/0")
+                }
+            case .custom(let name):
+                let value = ContactFieldRules.trimmed(raw)
+                if value.isEmpty { continue }
+                if value.count > ContactFieldRules.maxCustomFieldValueLength {
+                    issues.add("customFields.\(name)", "must be at most \(ContactFieldRules.maxCustomFieldValueLength) characters")
+                } else {
+                    row.customFields[name] = value
+                }
+            }
+        }
+        if row.phone.isEmpty { issues.add("phone", "is required") }
+        if !issues.isEmpty { return .failure(ValidationError(issues.issues)) }
+        return .success(row)
+    }
+
+    private func fieldKey(_ index: Int) -> String {
+        index < columns.count ? (columns[index]?.jsonKey ?? "header[\(index)]") : "row"
+    }
+}

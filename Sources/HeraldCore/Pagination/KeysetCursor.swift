@@ -1,0 +1,105 @@
+import Foundation
+
+/// An opaque keyset-pagination cursor (API.md §1 `cursor` / `nextCursor`): the sort value and
+/// the id of the last row of a page, so the next page is `WHERE (sort, id) < (?, ?)`.
+///
+/// Wire form: URL-safe base64 without padding (RFC 4648 §5) of
+/// `version(1) | idKind(1) | sortValue(8, big-endian) | id(8 or 16) | check(1)`, where
+/// `check` is an FNV-1a byte of the rest. It is not tamper-proof (a client can build one),
+/// only structurally validated: `init?(encoded:)` returns `nil` for anything malformed, which
+/// the API reports as 400 `invalid_request` on `cursor`.
+public struct KeysetCursor: Sendable, Hashable {
+    /// The tie-breaking id of the row.
+    public enum ID: Sendable, Hashable {
+        case int64(Int64)
+        case uuid(UUID)
+    }
+
+    public static let currentVersion: UInt8 = 1
+
+    /// The sort column value of the last row (e.g. `updated_at` in epoch milliseconds).
+    public var sortValue: Int64
+    public var id: ID
+
+    public init(sortValue: Int64, id: ID) {
+        self.sortValue = sortValue
+        self.id = id
+    }
+
+    public init(sortValue: Int64, id: Int64) {
+        self.init(sortValue: sortValue, id: .int64(id))
+    }
+
+    public init(sortValue: Int64, id: UUID) {
+        self.init(sortValue: sortValue, id: .uuid(id))
+    }
+
+    /// The opaque string to hand to clients.
+    public var encoded: String {
+        var bytes: [UInt8] = [KeysetCursor.currentVersion]
+        func append(_ value: Int64) {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        switch id {
+        case .int64(let value):
+            bytes.append(1)
+            append(sortValue)
+            append(value)
+        case .uuid(let value):
+            bytes.append(2)
+            append(sortValue)
+            withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
+        }
+        bytes.append(KeysetCursor.check(bytes))
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes a cursor; `nil` for anything that is not exactly a cursor this code wrote.
+    public init?(encoded: String) {
+        guard encoded.utf8.count <= 64,
+              encoded.utf8.allSatisfy({ byte in
+                  (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                      || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D || byte == 0x5F
+              }),
+              encoded.utf8.count % 4 != 1
+        else { return nil }
+        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 2, bytes[0] == KeysetCursor.currentVersion else { return nil }
+        let expectedCount: Int
+        switch bytes[1] {
+        case 1: expectedCount = 2 + 8 + 8 + 1
+        case 2: expectedCount = 2 + 8 + 16 + 1
+        default: return nil
+        }
+        guard bytes.count == expectedCount,
+              bytes[expectedCount - 1] == KeysetCursor.check(bytes[..<(expectedCount - 1)])
+        else { return nil }
+        func int64(at offset: Int) -> Int64 {
+            bytes[offset..<offset + 8].reduce(0) { ($0 << 8) | Int64($1) }
+        }
+        let sortValue = int64(at: 2)
+        let id: ID
+        if bytes[1] == 1 {
+            id = .int64(int64(at: 10))
+        } else {
+            let u = Array(bytes[10..<26])
+            id = .uuid(UUID(uuid: (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
+                                   u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15])))
+        }
+        self.init(sortValue: sortValue, id: id)
+        // Re-encoding must give back the same text (rejects non-canonical base64 tails).
+        guard self.encoded == encoded else { return nil }
+    }
+
+    static func check<C: Collection<UInt8>>(_ bytes: C) -> UInt8 {
+        var hash: UInt32 = 0x811C_9DC5
+        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
+        return UInt8(truncatingIfNeeded: hash ^ (hash >> 8) ^ (hash >> 16) ^ (hash >> 24))
+    }
+}

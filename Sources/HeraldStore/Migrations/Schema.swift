@@ -1,0 +1,156 @@
+/// Herald's schema, as forward-only migrations. Instants are epoch milliseconds (BIGINT), flags
+/// are INTEGER 0/1, JSON is TEXT, and every row of tenant data carries `org_id`.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "organizations, keys, contacts, lists, segments, senders, imports", sql: """
+        CREATE TABLE organizations (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            default_country TEXT NOT NULL,
+            default_sender_uuid TEXT,
+            credit_balance BIGINT NOT NULL DEFAULT 0,
+            billing_mode TEXT NOT NULL,
+            quiet_start TEXT NOT NULL,
+            quiet_end TEXT NOT NULL,
+            opt_out_confirmation TEXT NOT NULL,
+            help_response TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE TABLE api_keys (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            key_prefix TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        );
+        CREATE INDEX api_keys_org ON api_keys (org_id, created_at);
+        CREATE TABLE credit_ledger (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            amount BIGINT NOT NULL,
+            balance_after BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            campaign_uuid TEXT,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX credit_ledger_org ON credit_ledger (org_id, id);
+        CREATE TABLE contacts (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            phone TEXT NOT NULL,
+            first_name TEXT,
+            last_name TEXT,
+            email TEXT,
+            city TEXT,
+            state TEXT,
+            zip TEXT,
+            timezone TEXT,
+            custom_fields TEXT NOT NULL DEFAULT '{}',
+            opted_out_at BIGINT,
+            is_textable INTEGER NOT NULL DEFAULT 1,
+            last_import_id BIGINT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX contacts_org_phone ON contacts (org_id, phone);
+        CREATE INDEX contacts_org_updated ON contacts (org_id, updated_at, id);
+        CREATE INDEX contacts_org_created ON contacts (org_id, created_at, id);
+        CREATE INDEX contacts_org_state ON contacts (org_id, state);
+        CREATE INDEX contacts_org_zip ON contacts (org_id, zip);
+        CREATE TABLE contact_tags (
+            org_id BIGINT NOT NULL,
+            contact_id BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (contact_id, tag)
+        );
+        CREATE INDEX contact_tags_org_tag ON contact_tags (org_id, tag, contact_id);
+        CREATE TABLE lists (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            name TEXT NOT NULL,
+            description TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX lists_org ON lists (org_id, created_at);
+        CREATE TABLE list_members (
+            list_id BIGINT NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            contact_id BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            org_id BIGINT NOT NULL,
+            added_at BIGINT NOT NULL,
+            PRIMARY KEY (list_id, contact_id)
+        );
+        CREATE INDEX list_members_contact ON list_members (contact_id);
+        CREATE TABLE segments (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            name TEXT NOT NULL,
+            filter TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX segments_org ON segments (org_id, created_at);
+        CREATE TABLE senders (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            channel TEXT NOT NULL,
+            address TEXT NOT NULL,
+            type TEXT NOT NULL,
+            label TEXT,
+            provider TEXT NOT NULL,
+            is_default INTEGER NOT NULL DEFAULT 0,
+            max_per_second DOUBLE PRECISION NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX senders_org_address ON senders (org_id, channel, address);
+        CREATE TABLE imports (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            status TEXT NOT NULL,
+            total_rows BIGINT NOT NULL DEFAULT 0,
+            created BIGINT NOT NULL DEFAULT 0,
+            merged BIGINT NOT NULL DEFAULT 0,
+            invalid BIGINT NOT NULL DEFAULT 0,
+            duplicate_rows BIGINT NOT NULL DEFAULT 0,
+            options TEXT NOT NULL,
+            file_path TEXT,
+            failure_reason TEXT,
+            started_at BIGINT NOT NULL,
+            completed_at BIGINT
+        );
+        CREATE TABLE import_errors (
+            import_id BIGINT NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+            row_number BIGINT NOT NULL,
+            field TEXT NOT NULL,
+            message TEXT NOT NULL,
+            PRIMARY KEY (import_id, row_number, field)
+        );
+        CREATE TABLE idempotency_keys (
+            org_id BIGINT NOT NULL,
+            api_key_id BIGINT NOT NULL,
+            idem_key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            status_code INTEGER,
+            content_type TEXT,
+            response_body {{blob}},
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (api_key_id, idem_key)
+        );
+        CREATE INDEX idempotency_created ON idempotency_keys (created_at)
+        """),
+    ]
+}

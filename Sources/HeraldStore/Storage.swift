@@ -1,0 +1,58 @@
+import Foundation
+import HeraldCore
+import Logging
+
+/// Every store over one database, and the first-start bootstrap (API.md §2).
+public struct Storage: Sendable {
+    public let db: any SQLDatabase
+    public var organizations: OrganizationStore { OrganizationStore(db: db) }
+    public var contacts: ContactStore { ContactStore(db: db) }
+    public var lists: ListStore { ListStore(db: db) }
+    public var segments: SegmentStore { SegmentStore(db: db) }
+    public var senders: SenderStore { SenderStore(db: db) }
+    public var imports: ImportStore { ImportStore(db: db) }
+    public var idempotency: IdempotencyStore { IdempotencyStore(db: db) }
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    /// Opens the database named by `url`: `sqlite://path`, a bare path, or `postgres://…`.
+    public static func open(url: String, logger: Logger = Logger(label: "herald.db")) throws -> any SQLDatabase {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return try PostgresDatabase(url: url, logger: logger)
+        }
+        var path = url
+        if path.hasPrefix("sqlite://") { path.removeFirst("sqlite://".count) }
+        if path.hasPrefix("sqlite:") { path.removeFirst("sqlite:".count) }
+        if path.isEmpty { path = "herald.db" }
+        return try SQLiteDatabase(path: path)
+    }
+
+    /// What the first start created, for printing once.
+    public struct Bootstrap: Sendable {
+        public var organization: Organization
+        public var apiKey: String
+        public var sender: Sender
+    }
+
+    /// On an empty database: creates organization "Default", an admin key (the given one, or a
+    /// generated one) and the default simulator sender `+12025550100`. Does nothing otherwise.
+    public func bootstrapIfEmpty(apiKey: String?) async throws -> Bootstrap? {
+        try await db.transaction { c -> Bootstrap? in
+            let count = try await c.queryOne("SELECT COUNT(*) FROM organizations", [])?.int(0) ?? 0
+            guard count == 0 else { return nil }
+            let org = try await organizations.create(c, name: "Default", timezone: "America/New_York", defaultCountry: "US", billingMode: .unlimited)
+            let scope = OrganizationScope(key: org.key, id: org.id)
+            let secret = apiKey ?? OrganizationStore.generateKey()
+            let now = Clock.nowMillis()
+            try await c.execute(
+                "INSERT INTO api_keys (uuid, org_id, name, role, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [.text(IDs.make()), .int(org.key), .text("bootstrap admin"), .text(APIKeyRole.admin.rawValue),
+                 .text(OrganizationStore.hash(apiKey: secret)), .text(String(secret.prefix(7))), .int(now)])
+            let sender = try await senders.create(c, scope, SenderStore.Input(
+                channel: .text, address: "+12025550100", type: .longCode, label: "Simulator", provider: "simulator", isDefault: true, maxPerSecond: 100))
+            var o = org
+            o.defaultSenderId = sender.id
+            return Bootstrap(organization: o, apiKey: secret, sender: sender)
+        }
+    }
+}

@@ -1,0 +1,342 @@
+import Foundation
+import HeraldCore
+
+/// Contacts and their tags (API.md §3). All SQL for them lives here; every statement is scoped by
+/// `org_id`.
+public struct ContactStore: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    static let columns = "c.id, c.uuid, c.phone, c.first_name, c.last_name, c.email, c.city, c.state, c.zip, c.timezone, c.custom_fields, c.opted_out_at, c.is_textable, c.created_at, c.updated_at"
+
+    static func contact(_ r: SQLRow, tags: [String] = []) -> Contact {
+        Contact(key: r.int(0), id: r.text(1), phone: r.text(2), firstName: r.optionalText(3), lastName: r.optionalText(4),
+                email: r.optionalText(5), city: r.optionalText(6), state: r.optionalText(7), zip: r.optionalText(8),
+                timezone: r.optionalText(9), tags: tags, customFields: CustomFieldsCodec.decode(r.text(10)),
+                optedOutAt: r.optionalInt(11), isTextable: r.bool(12), createdAt: r.int(13), updatedAt: r.int(14))
+    }
+
+    /// Fills in the tags of `contacts` with one query.
+    static func withTags(_ c: any SQLConnection, _ contacts: [Contact]) async throws -> [Contact] {
+        guard !contacts.isEmpty else { return contacts }
+        let keys = contacts.map { SQLValue.int($0.key) }
+        let rows = try await c.query("SELECT contact_id, tag FROM contact_tags WHERE contact_id IN (\(SQLFragment.placeholders(keys.count))) ORDER BY tag", keys)
+        var tags: [Int64: [String]] = [:]
+        for r in rows { tags[r.int(0), default: []].append(r.text(1)) }
+        return contacts.map { var x = $0; x.tags = tags[x.key] ?? []; return x }
+    }
+
+    // MARK: create / merge
+
+    public enum Outcome: String, Sendable { case created, merged }
+
+    /// Creates the contact, or merges into the one with the same phone: given fields overwrite,
+    /// tags are added, custom fields merged (API.md §3).
+    public func upsert(_ scope: OrganizationScope, _ changes: ContactChanges) async throws -> (Contact, Outcome) {
+        guard let phone = changes.phone else { throw StoreError.invalidState("phone is required") }
+        return try await db.transaction { c in
+            let existing = try await c.queryOne("SELECT id FROM contacts WHERE org_id = ? AND phone = ?", [.int(scope.key), .text(phone)])
+            let key: Int64
+            let outcome: Outcome
+            if let existing {
+                key = existing.int(0)
+                try await apply(c, scope, key: key, changes)
+                outcome = .merged
+            } else {
+                key = try await insert(c, scope, changes)
+                outcome = .created
+            }
+            return (try await load(c, scope, key: key), outcome)
+        }
+    }
+
+    func insert(_ c: any SQLConnection, _ scope: OrganizationScope, _ ch: ContactChanges, importKey: Int64? = nil) async throws -> Int64 {
+        let now = Clock.nowMillis()
+        let custom = CustomFieldsCodec.encode((ch.customFields ?? [:]).compactMapValues { $0 })
+        let optedOut: SQLValue = (ch.optedOut ?? false) ? .int(now) : .null
+        let row = try await c.queryOne("""
+            INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, timezone, custom_fields, opted_out_at, is_textable, last_import_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """, [.text(IDs.make()), .int(scope.key), .text(ch.phone ?? ""), .optional(ch.firstName.valueOrNil), .optional(ch.lastName.valueOrNil),
+                  .optional(ch.email.valueOrNil), .optional(ch.city.valueOrNil), .optional(ch.state.valueOrNil), .optional(ch.zip.valueOrNil),
+                  .optional(ch.timezone.valueOrNil), .text(custom), optedOut, .bool(ch.isTextable ?? true), .optional(importKey), .int(now), .int(now)])
+        let key = row?.int(0) ?? 0
+        try await addTags(c, scope, key: key, ch.tags ?? [])
+        return key
+    }
+
+    /// Applies changes to an existing contact.
+    func apply(_ c: any SQLConnection, _ scope: OrganizationScope, key: Int64, _ ch: ContactChanges, importKey: Int64? = nil) async throws {
+        var sets: [String] = []
+        var binds: [SQLValue] = []
+        func set(_ column: String, _ update: FieldUpdate<String>) {
+            switch update {
+            case .unchanged: return
+            case .clear: sets.append("\(column) = NULL")
+            case .set(let v): sets.append("\(column) = ?"); binds.append(.text(v))
+            }
+        }
+        if let phone = ch.phone { sets.append("phone = ?"); binds.append(.text(phone)) }
+        if let t = ch.isTextable { sets.append("is_textable = ?"); binds.append(.bool(t)) }
+        set("first_name", ch.firstName)
+        set("last_name", ch.lastName)
+        set("email", ch.email)
+        set("city", ch.city)
+        set("state", ch.state)
+        set("zip", ch.zip)
+        set("timezone", ch.timezone)
+        if let custom = ch.customFields, !custom.isEmpty {
+            // RFC 7396 merge: a null value removes the key.
+            sets.append("custom_fields = \(c.dialect.jsonMerge("custom_fields"))")
+            binds.append(.text(CustomFieldsCodec.encodePatch(custom)))
+        }
+        if let optedOut = ch.optedOut {
+            if optedOut {
+                sets.append("opted_out_at = COALESCE(opted_out_at, ?)")
+                binds.append(.int(Clock.nowMillis()))
+            } else {
+                sets.append("opted_out_at = NULL")
+            }
+        }
+        if let importKey { sets.append("last_import_id = ?"); binds.append(.int(importKey)) }
+        sets.append("updated_at = ?")
+        binds.append(.int(Clock.nowMillis()))
+        binds.append(.int(scope.key))
+        binds.append(.int(key))
+        do {
+            try await c.execute("UPDATE contacts SET \(sets.joined(separator: ", ")) WHERE org_id = ? AND id = ?", binds)
+        } catch let e as SQLError where e.isUniqueViolation {
+            throw StoreError.conflict(field: "phone", message: "another contact already has this phone number")
+        }
+        if let tags = ch.tags {
+            if ch.replaceTags {
+                try await c.execute("DELETE FROM contact_tags WHERE org_id = ? AND contact_id = ?", [.int(scope.key), .int(key)])
+            }
+            try await addTags(c, scope, key: key, tags)
+        }
+    }
+
+    func addTags(_ c: any SQLConnection, _ scope: OrganizationScope, key: Int64, _ tags: [String]) async throws {
+        for tag in tags {
+            try await c.execute("INSERT INTO contact_tags (org_id, contact_id, tag) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                [.int(scope.key), .int(key), .text(tag)])
+        }
+    }
+
+    func load(_ c: any SQLConnection, _ scope: OrganizationScope, key: Int64) async throws -> Contact {
+        guard let row = try await c.queryOne("SELECT \(Self.columns) FROM contacts c WHERE c.org_id = ? AND c.id = ?", [.int(scope.key), .int(key)]) else {
+            throw StoreError.notFound("contact")
+        }
+        return try await Self.withTags(c, [Self.contact(row)])[0]
+    }
+
+    func key(_ c: any SQLConnection, _ scope: OrganizationScope, id: String) async throws -> Int64 {
+        guard IDs.isUUID(id), let row = try await c.queryOne("SELECT id FROM contacts WHERE org_id = ? AND uuid = ?", [.int(scope.key), .text(id.lowercased())]) else {
+            throw StoreError.notFound("contact")
+        }
+        return row.int(0)
+    }
+
+    // MARK: read / update / delete
+
+    public func get(_ scope: OrganizationScope, id: String) async throws -> Contact {
+        try await db.read { c in try await load(c, scope, key: try await key(c, scope, id: id)) }
+    }
+
+    public func find(_ scope: OrganizationScope, phone: String) async throws -> Contact? {
+        try await db.read { c in
+            guard let row = try await c.queryOne("SELECT \(Self.columns) FROM contacts c WHERE c.org_id = ? AND c.phone = ?", [.int(scope.key), .text(phone)]) else { return nil }
+            return try await Self.withTags(c, [Self.contact(row)])[0]
+        }
+    }
+
+    public func update(_ scope: OrganizationScope, id: String, _ changes: ContactChanges) async throws -> Contact {
+        try await db.transaction { c in
+            let k = try await key(c, scope, id: id)
+            try await apply(c, scope, key: k, changes)
+            return try await load(c, scope, key: k)
+        }
+    }
+
+    /// Deletes the contact; its delivery records stay for reporting.
+    public func delete(_ scope: OrganizationScope, id: String) async throws {
+        try await db.transaction { c in
+            let k = try await key(c, scope, id: id)
+            try await c.execute("DELETE FROM contact_tags WHERE org_id = ? AND contact_id = ?", [.int(scope.key), .int(k)])
+            try await c.execute("DELETE FROM list_members WHERE org_id = ? AND contact_id = ?", [.int(scope.key), .int(k)])
+            try await c.execute("DELETE FROM contacts WHERE org_id = ? AND id = ?", [.int(scope.key), .int(k)])
+        }
+    }
+
+    public func setOptedOut(_ scope: OrganizationScope, id: String, _ optedOut: Bool) async throws -> Contact {
+        var changes = ContactChanges()
+        changes.optedOut = optedOut
+        return try await update(scope, id: id, changes)
+    }
+
+    // MARK: listing
+
+    /// Lists contacts matching `query`, newest first by the chosen sort, keyset-paginated.
+    public func list(_ scope: OrganizationScope, _ query: ContactListQuery) async throws -> (contacts: [Contact], total: Int64?) {
+        try await db.read { c in
+            let filter = query.whereClause(scope: scope, dialect: c.dialect)
+            let sort = query.sort.column
+            var page = filter
+            if let after = query.after {
+                page = SQLFragment.join([filter, SQLFragment("(c.\(sort) < ? OR (c.\(sort) = ? AND c.id < ?))", [.int(after.sortValue), .int(after.sortValue), .int(after.key)])], with: "AND")
+            }
+            let rows = try await c.query(
+                "SELECT \(Self.columns) FROM contacts c WHERE \(page.sql) ORDER BY c.\(sort) DESC, c.id DESC LIMIT ?",
+                page.binds + [.int(Int64(query.limit))])
+            let contacts = try await Self.withTags(c, rows.map { Self.contact($0) })
+            var total: Int64?
+            if query.includeTotal {
+                total = try await c.queryOne("SELECT COUNT(*) FROM contacts c WHERE \(filter.sql)", filter.binds)?.int(0)
+            }
+            return (contacts, total)
+        }
+    }
+
+    /// Counts contacts matching `query` (ignores pagination).
+    public func count(_ scope: OrganizationScope, _ query: ContactListQuery) async throws -> Int64 {
+        try await db.read { c in
+            let filter = query.whereClause(scope: scope, dialect: c.dialect)
+            return try await c.queryOne("SELECT COUNT(*) FROM contacts c WHERE \(filter.sql)", filter.binds)?.int(0) ?? 0
+        }
+    }
+
+    /// Tags with how many contacts carry each.
+    public func tags(_ scope: OrganizationScope) async throws -> [(name: String, contactCount: Int64)] {
+        try await db.read { c in
+            try await c.query("SELECT tag, COUNT(*) FROM contact_tags WHERE org_id = ? GROUP BY tag ORDER BY tag", [.int(scope.key)])
+                .map { ($0.text(0), $0.int(1)) }
+        }
+    }
+
+    /// The custom field names in use in this organization (for merge-field validation).
+    public func customFieldNames(_ scope: OrganizationScope) async throws -> Set<String> {
+        try await db.read { c in
+            let sql = c.dialect == .postgres
+                ? "SELECT DISTINCT jsonb_object_keys(custom_fields::jsonb) FROM contacts WHERE org_id = ? AND custom_fields <> '{}'"
+                : "SELECT DISTINCT j.key FROM contacts, json_each(contacts.custom_fields) j WHERE contacts.org_id = ? AND contacts.custom_fields <> '{}'"
+            return Set(try await c.query(sql, [.int(scope.key)]).map { $0.text(0) })
+        }
+    }
+}
+
+/// The query of `GET /api/contacts` (API.md §3) in store terms.
+public struct ContactListQuery: Sendable {
+    public enum Sort: String, Sendable, CaseIterable {
+        case updatedAt = "updated_at"
+        case createdAt = "created_at"
+        var column: String { rawValue }
+    }
+
+    public struct Position: Sendable, Hashable {
+        public var sortValue: Int64
+        public var key: Int64
+        public init(sortValue: Int64, key: Int64) {
+            self.sortValue = sortValue
+            self.key = key
+        }
+    }
+
+    public var search: String?
+    public var tags: [String] = []
+    public var tagsMatchAll = false
+    public var isTextable: Bool?
+    public var optedOut: Bool?
+    public var hasEmail: Bool?
+    public var hasPhone: Bool?
+    public var states: [String] = []
+    public var zip: String?
+    /// A compiled segment or contact filter; when set it replaces the other filters.
+    public var filter: SQLFragment?
+    public var sort: Sort = .updatedAt
+    public var after: Position?
+    public var limit: Int = 50
+    public var includeTotal = false
+
+    public init() {}
+
+    func whereClause(scope: OrganizationScope, dialect: SQLDialect) -> SQLFragment {
+        var parts = [SQLFragment("c.org_id = ?", [.int(scope.key)])]
+        if let filter {
+            parts.append(filter)
+            return SQLFragment.join(parts, with: "AND")
+        }
+        if let search = search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            let like = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let op = dialect.ilike
+            var alternatives = ["c.first_name \(op) ? ESCAPE '\\'", "c.last_name \(op) ? ESCAPE '\\'", "c.email \(op) ? ESCAPE '\\'", "c.phone LIKE ? ESCAPE '\\'"]
+            var binds: [SQLValue] = [.text(like), .text(like), .text(like), .text(like)]
+            let words = search.split(separator: " ")
+            if words.count == 2 {
+                alternatives.append("(c.first_name \(op) ? AND c.last_name \(op) ?)")
+                binds += [.text(String(words[0]) + "%"), .text(String(words[1]) + "%")]
+            }
+            let digits = search.filter(\.isNumber)
+            if digits.count >= 3 && digits.count != search.count {
+                alternatives.append("c.phone LIKE ?")
+                binds.append(.text("%" + digits + "%"))
+            }
+            parts.append(SQLFragment(alternatives.joined(separator: " OR "), binds))
+        }
+        if !tags.isEmpty {
+            if tagsMatchAll {
+                for tag in tags {
+                    parts.append(SQLFragment("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.org_id = c.org_id AND t.tag = ?)", [.text(tag)]))
+                }
+            } else {
+                parts.append(SQLFragment("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.org_id = c.org_id AND t.tag IN (\(SQLFragment.placeholders(tags.count))))", tags.map { .text($0) }))
+            }
+        }
+        if let isTextable { parts.append(SQLFragment("c.is_textable = ?", [.bool(isTextable)])) }
+        if let optedOut { parts.append(SQLFragment(optedOut ? "c.opted_out_at IS NOT NULL" : "c.opted_out_at IS NULL")) }
+        if let hasEmail { parts.append(SQLFragment(hasEmail ? "(c.email IS NOT NULL AND c.email <> '')" : "(c.email IS NULL OR c.email = '')")) }
+        if let hasPhone { parts.append(hasPhone ? SQLFragment("c.phone <> ''") : SQLFragment("c.phone = ''")) }
+        if !states.isEmpty {
+            parts.append(SQLFragment("UPPER(c.state) IN (\(SQLFragment.placeholders(states.count)))", states.map { .text($0.uppercased()) }))
+        }
+        if let zip { parts.append(SQLFragment("c.zip = ?", [.text(zip)])) }
+        return SQLFragment.join(parts, with: "AND")
+    }
+}
+
+/// Custom fields are stored as a JSON object of strings.
+enum CustomFieldsCodec {
+    static func decode(_ text: String) -> [String: String] {
+        guard text != "{}", let data = text.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var out: [String: String] = [:]
+        for (k, v) in object {
+            if let s = v as? String { out[k] = s } else { out[k] = "\(v)" }
+        }
+        return out
+    }
+
+    static func encode(_ fields: [String: String]) -> String {
+        guard !fields.isEmpty else { return "{}" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(fields), as: UTF8.self)) ?? "{}"
+    }
+
+    /// A JSON merge patch (RFC 7396): nil values become JSON null, which removes the key.
+    static func encodePatch(_ fields: [String: String?]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(fields), as: UTF8.self)) ?? "{}"
+    }
+}
+
+extension SQLDialect {
+    /// An expression merging a JSON merge patch bound as the next `?` into a JSON text column.
+    func jsonMerge(_ column: String) -> String {
+        switch self {
+        case .sqlite: return "json_patch(\(column), ?)"
+        case .postgres: return "jsonb_strip_nulls(\(column)::jsonb || ?::jsonb)::text"
+        }
+    }
+}

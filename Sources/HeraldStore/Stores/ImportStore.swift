@@ -1,0 +1,158 @@
+import Foundation
+import HeraldCore
+
+/// CSV import jobs and their row errors (API.md §3). The bulk write path of the importer lives
+/// here too, so that all contact-writing SQL of an import is in one place.
+public struct ImportStore: Sendable {
+    let db: any SQLDatabase
+    public static let maxStoredErrors = 1000
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    public struct Options: Codable, Sendable, Hashable {
+        public var tags: [String]
+        public var listId: String?
+        public var defaultCountry: String
+
+        public init(tags: [String], listId: String?, defaultCountry: String) {
+            self.tags = tags
+            self.listId = listId
+            self.defaultCountry = defaultCountry
+        }
+    }
+
+    public func create(_ scope: OrganizationScope, options: Options, filePath: String) async throws -> ImportJob {
+        try await db.transaction { c in
+            let uuid = IDs.make()
+            let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
+            try await c.execute("INSERT INTO imports (uuid, org_id, status, options, file_path, started_at) VALUES (?, ?, 'processing', ?, ?, ?)",
+                                [.text(uuid), .int(scope.key), .text(optionsJSON), .text(filePath), .int(Clock.nowMillis())])
+            return try await load(c, scope, id: uuid, withErrors: false)
+        }
+    }
+
+    func load(_ c: any SQLConnection, _ scope: OrganizationScope, id: String, withErrors: Bool) async throws -> ImportJob {
+        guard IDs.isUUID(id), let r = try await c.queryOne("""
+            SELECT id, uuid, status, total_rows, created, merged, invalid, duplicate_rows, failure_reason, started_at, completed_at
+            FROM imports WHERE org_id = ? AND uuid = ?
+            """, [.int(scope.key), .text(id.lowercased())]) else {
+            throw StoreError.notFound("import")
+        }
+        var errors: [ImportJob.RowError] = []
+        if withErrors {
+            errors = try await c.query("SELECT row_number, field, message FROM import_errors WHERE import_id = ? ORDER BY row_number, field LIMIT ?",
+                                       [.int(r.int(0)), .int(Int64(Self.maxStoredErrors))])
+                .map { ImportJob.RowError(row: $0.int(0), field: $0.text(1), message: $0.text(2)) }
+        }
+        return ImportJob(key: r.int(0), id: r.text(1), status: ImportJob.Status(rawValue: r.text(2)) ?? .processing, totalRows: r.int(3),
+                         created: r.int(4), merged: r.int(5), invalid: r.int(6), duplicateRows: r.int(7), errors: errors,
+                         failureReason: r.optionalText(8), startedAt: r.int(9), completedAt: r.optionalInt(10))
+    }
+
+    public func get(_ scope: OrganizationScope, id: String) async throws -> ImportJob {
+        try await db.read { c in try await load(c, scope, id: id, withErrors: true) }
+    }
+
+    /// A job waiting to be processed (status processing), with its organization, options and file.
+    public struct Pending: Sendable {
+        public var scope: OrganizationScope
+        public var key: Int64
+        public var id: String
+        public var options: Options
+        public var filePath: String
+    }
+
+    /// Jobs still `processing` (new ones, and ones a crash interrupted: they restart from the
+    /// file; re-running rows is harmless because rows merge by phone).
+    public func pending() async throws -> [Pending] {
+        try await db.read { c in
+            try await c.query("""
+                SELECT i.id, i.uuid, i.options, i.file_path, o.id, o.uuid FROM imports i JOIN organizations o ON o.id = i.org_id
+                WHERE i.status = 'processing' AND i.file_path IS NOT NULL ORDER BY i.id
+                """, []).compactMap { r in
+                guard let options = try? JSONDecoder().decode(Options.self, from: Data(r.text(2).utf8)) else { return nil }
+                return Pending(scope: OrganizationScope(key: r.int(4), id: r.text(5)), key: r.int(0), id: r.text(1), options: options, filePath: r.text(3))
+            }
+        }
+    }
+
+    /// Counters of a running import, written after each batch.
+    public struct Progress: Sendable, Hashable {
+        public var totalRows: Int64 = 0
+        public var created: Int64 = 0
+        public var merged: Int64 = 0
+        public var invalid: Int64 = 0
+        public var duplicateRows: Int64 = 0
+        public init() {}
+    }
+
+    /// One parsed, normalized CSV row ready to write.
+    public struct Row: Sendable {
+        public var rowNumber: Int64
+        public var changes: ContactChanges
+
+        public init(rowNumber: Int64, changes: ContactChanges) {
+            self.rowNumber = rowNumber
+            self.changes = changes
+        }
+    }
+
+    /// Writes one batch of rows in one transaction: each row merges by phone (a row whose phone an
+    /// earlier row of this import already wrote counts as a duplicate row), then records progress
+    /// and row errors. Returns the updated progress.
+    public func writeBatch(_ job: Pending, listKey: Int64?, rows: [Row], errors: [ImportJob.RowError], progress: Progress) async throws -> Progress {
+        try await db.transaction { c in
+            var p = progress
+            let contacts = ContactStore(db: db)
+            let now = Clock.nowMillis()
+            for row in rows {
+                let phone = row.changes.phone ?? ""
+                let existing = try await c.queryOne("SELECT id, last_import_id FROM contacts WHERE org_id = ? AND phone = ?", [.int(job.scope.key), .text(phone)])
+                let key: Int64
+                if let existing {
+                    key = existing.int(0)
+                    if existing.optionalInt(1) == job.key { p.duplicateRows += 1 } else { p.merged += 1 }
+                    try await contacts.apply(c, job.scope, key: key, row.changes, importKey: job.key)
+                } else {
+                    key = try await contacts.insert(c, job.scope, row.changes, importKey: job.key)
+                    p.created += 1
+                }
+                if let listKey {
+                    try await c.execute("INSERT INTO list_members (list_id, contact_id, org_id, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                        [.int(listKey), .int(key), .int(job.scope.key), .int(now)])
+                }
+            }
+            if !errors.isEmpty {
+                let stored = try await c.queryOne("SELECT COUNT(*) FROM import_errors WHERE import_id = ?", [.int(job.key)])?.int(0) ?? 0
+                for e in errors.prefix(max(0, Self.maxStoredErrors - Int(stored))) {
+                    try await c.execute("INSERT INTO import_errors (import_id, row_number, field, message) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                        [.int(job.key), .int(e.row), .text(e.field), .text(e.message)])
+                }
+            }
+            try await c.execute("UPDATE imports SET total_rows = ?, created = ?, merged = ?, invalid = ?, duplicate_rows = ? WHERE id = ?",
+                                [.int(p.totalRows), .int(p.created), .int(p.merged), .int(p.invalid), .int(p.duplicateRows), .int(job.key)])
+            return p
+        }
+    }
+
+    /// Resets a job's counters before a (re)start from the beginning of its file.
+    public func restart(_ job: Pending) async throws {
+        try await db.transaction { c in
+            try await c.execute("DELETE FROM import_errors WHERE import_id = ?", [.int(job.key)])
+            try await c.execute("UPDATE imports SET total_rows = 0, created = 0, merged = 0, invalid = 0, duplicate_rows = 0 WHERE id = ?", [.int(job.key)])
+            try await c.execute("UPDATE contacts SET last_import_id = NULL WHERE org_id = ? AND last_import_id = ?", [.int(job.scope.key), .int(job.key)])
+        }
+    }
+
+    public func finish(_ job: Pending, failure: String?) async throws {
+        try await db.transaction { c in
+            try await c.execute("UPDATE imports SET status = ?, failure_reason = ?, completed_at = ?, file_path = NULL WHERE id = ?",
+                                [.text(failure == nil ? "completed" : "failed"), .optional(failure), .int(Clock.nowMillis()), .int(job.key)])
+        }
+    }
+
+    /// The key of a list of this organization, for `listId`.
+    public func listKey(_ scope: OrganizationScope, id: String) async throws -> Int64? {
+        try await ListStore(db: db).keys(scope, ids: [id]).found.first
+    }
+}

@@ -1,0 +1,95 @@
+import HeraldCore
+import Testing
+
+@Suite("Contact import header and rows")
+struct ContactImportHeaderTests {
+    @Test("Header names map case-insensitively and trimmed", arguments: [
+        (" Phone ", ContactImportField.phone), ("PHONENUMBER", .phone), ("mobile", .phone),
+        ("firstname", .firstName), ("First_Name", .firstName), ("LAST_NAME", .lastName),
+        ("lastName", .lastName), ("Email", .email), ("city", .city), ("State", .state),
+        ("zip", .zip), ("postalCode", .zip), ("TimeZone", .timezone), ("tags", .tags),
+        ("OptedOut", .optedOut), (" team_2 ", .custom("team_2")), ("Team", .custom("Team")),
+    ])
+    func mapping(name: String, field: ContactImportField) throws {
+        let header = try ContactImportHeader(names: name.lowercased().contains("phone") || name == "mobile" ? [name] : ["phone", name])
+        #expect(header.columns.last! == field)
+    }
+
+    @Test("Whole-import errors are all reported", arguments: [
+        (["first_name", "email"], ["header"]),
+        (["phone", "mobile"], ["header[1]"]),
+        (["phone", "zip", "postalCode", "team", "team"], ["header[2]", "header[4]"]),
+        (["phone", "Favorite Color", "1st"], ["header[1]", "header[2]"]),
+        (["email", "email", "Bad-Name"], ["header[1]", "header[2]", "header"]),
+    ])
+    func headerErrors(names: [String], fields: [String]) {
+        #expect(throws: ValidationError.self) { try ContactImportHeader(names: names) }
+        do {
+            _ = try ContactImportHeader(names: names)
+        } catch {
+            #expect(error.issues.map(\.field) == fields)
+        }
+    }
+
+    @Test("Empty header cells are ignored columns")
+    func emptyHeader() throws {
+        let header = try ContactImportHeader(names: ["phone", "", "email"])
+        #expect(header.columns == [.phone, nil, .email])
+        #expect(header.phoneColumn == 0)
+        #expect(header.column(of: .email) == 2)
+    }
+
+    @Test("Rows decode by index")
+    func decodeRow() throws {
+        let header = try ContactImportHeader(names: ["Mobile", "first_name", "email", "tags", "optedOut", "team", "zip"])
+        let record = CSVRecord(rowNumber: 7, fields: [" (202) 555-0100 ", "Ana", "ana@example.com", "VIP; Donor|vip;;", "Yes", "blue", ""])
+        let row = try header.decode(record).get()
+        #expect(row.rowNumber == 7)
+        #expect(row.phone == "(202) 555-0100")
+        #expect(row.firstName == "Ana")
+        #expect(row.email == "ana@example.com")
+        #expect(row.tags == ["vip", "donor"])
+        #expect(row.optedOut == true)
+        #expect(row.customFields == ["team": "blue"])
+        #expect(row.zip == nil)
+    }
+
+    @Test("Row errors name the JSON key", arguments: [
+        (["", "x@y", "maybe"], ["email", "optedOut", "phone"]),
+        (["1", "a@b.co", "no", "extra"], ["row"]),
+        (["1"], ["row"]),
+    ])
+    func rowErrors(fields: [String], issues: [String]) throws {
+        let header = try ContactImportHeader(names: ["phone", "email", "optedOut"])
+        let result = header.decode(CSVRecord(rowNumber: 2, fields: fields))
+        guard case .failure(let error) = result else {
+            Issue.record("expected failure")
+            return
+        }
+        #expect(error.issues.map(\.field) == issues)
+    }
+
+    @Test("Reader problems become row errors")
+    func readerProblems() throws {
+        let records = CSVReader.readAll(Array("phone,email\n1,a@b.co\n".utf8) + [0x31, 0x2C, 0xFF, 0x0A])
+        let header = try ContactImportHeader(record: records[0])
+        #expect(try header.decode(records[1]).get().email == "a@b.co")
+        guard case .failure(let error) = header.decode(records[2]) else {
+            Issue.record("expected failure")
+            return
+        }
+        #expect(error.issues == [FieldIssue(field: "email", message: "is not valid UTF-8")])
+    }
+
+    @Test("Opt-out values", arguments: [
+        ("true", true), ("YES", true), ("y", true), ("1", true), (" False ", false), ("no", false), ("N", false), ("0", false),
+    ])
+    func optOut(text: String, value: Bool) {
+        #expect(ContactFieldRules.parseBoolean(text) == value)
+    }
+
+    @Test("Bad opt-out values", arguments: ["", "2", "si", "truee"])
+    func badOptOut(text: String) {
+        #expect(ContactFieldRules.parseBoolean(text) == nil)
+    }
+}
