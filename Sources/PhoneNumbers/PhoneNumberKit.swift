@@ -33,9 +33,9 @@ public struct PhoneNumberKit: Sendable {
     /// recognise its international dialling prefix ("011" for US, "00" for GB).
     ///
     /// Accepted: digits in ASCII, full-width and Arabic-Indic scripts, a leading `+`, the punctuation libphonenumber
-    /// accepts (spaces, `-`, `.`, `/`, brackets, ...), a leading `tel:`, trailing extensions
-    /// (`x123`, `ext. 123`, `extension 123`, `#123`, `;ext=123`, which are stripped and ignored).
-    /// Rejected: any other letters (including vanity numbers such as `1-800-FLOWERS`).
+    /// accepts (spaces, `-`, `.`, `/`, brackets, ...), a leading `tel:`, trailing extensions in libphonenumber's
+    /// grammar (`x123`, `ext. 123`, `extension 123`, `#123`, `~123`, `,123`, `;ext=123`, ...), which are stripped
+    /// and ignored. Rejected: any other letters (including vanity numbers such as `1-800-FLOWERS`).
     public func parse(_ text: String, defaultRegion: String) throws(PhoneNumberError) -> PhoneNumber {
         let region = regionIndex(defaultRegion)
         let result = text.utf8.withContiguousStorageIfAvailable { parseBuffer($0, region: region, regionName: defaultRegion) }

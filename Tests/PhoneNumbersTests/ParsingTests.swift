@@ -284,11 +284,40 @@ struct ParsingTests {
     }
 
     @Test("Letters are rejected, including vanity numbers",
-          arguments: ["1-800-FLOWERS", "1800 MICROSOFT", "202-555-0100 x", "202-555-O100", "two 202 555 0100", "202a5550100"])
+          arguments: ["1-800-FLOWERS", "1800 MICROSOFT", "202-555-0100 y", "202-555-O100", "two 202 555 0100", "202a5550100"])
     func letters(_ input: String) {
         #expect(throws: PhoneNumberError(code: .notANumber, message: "\"\(input)\" is not a phone number")) {
             try kit.parse(input, defaultRegion: "US")
         }
+    }
+
+    /// Documented divergence from libphonenumber: it converts vanity letters and skips labels; we reject letters.
+    /// (libphonenumber: "1-800-FLOWERS" → +18003569377, "Phone: 202-555-0100" → +12025550100.)
+    @Test("Divergence: letters that libphonenumber would accept are rejected",
+          arguments: ["1-800-FLOWERS", "Phone: 202-555-0100", "202-555-0100 ex-t. 123", "tel:+1-202-555-0100;phone-context=example.com"])
+    func lettersDivergence(_ input: String) {
+        #expect(throws: PhoneNumberError.self) { try kit.parse(input, defaultRegion: "US") }
+        let error = Result { () throws(PhoneNumberError) in try kit.parse(input, defaultRegion: "US") }
+        if case .failure(let e) = error { #expect(e.code == .notANumber) }
+    }
+
+    @Test("Extension markers libphonenumber also uses: '~', ',' and ';' followed by digits",
+          arguments: [("202-555-0100~12", "+12025550100"), ("202-555-0100,,12", "+12025550100"),
+                      ("202-555-0100, 12", "+12025550100"), ("202-555-0100;12", "+12025550100")])
+    func punctuationExtensions(_ input: String, _ e164: String) throws {
+        #expect(try kit.parse(input, defaultRegion: "US").e164 == e164)
+    }
+
+    @Test("National prefix transform rules", arguments: [
+        ValidCase("0 11 15 2345-6789", "AR", "+5491123456789", "AR", .mobile),  // 0 + area 11 + 15 → 9 11
+        ValidCase("0341 15 234-5678", "AR", "+5493412345678", "AR", .mobile),
+        ValidCase("0 15 11 91234-5678", "BR", "+5511912345678", "BR", .mobile),  // carrier code 15 stripped
+        ValidCase("90 21 11 91234-5678", "BR", "+5511912345678", "BR", .mobile),
+        ValidCase("412-3456", "BB", "+12464123456", "BB", .fixedLine),  // 7-digit local → 246 prepended
+        ValidCase("1 246 412 3456", "BB", "+12464123456", "BB", .fixedLine),
+    ])
+    func transformRules(_ c: ValidCase) throws {
+        try check(c)
     }
 
     @Test("US 555-01XX numbers are valid for libphonenumber (fixedLineOrMobile)")

@@ -103,6 +103,15 @@ struct MetadataTests {
         #expect(store?.version == "9.0.43")
     }
 
+    @Test("NOTICE attributes libphonenumber under Apache-2.0")
+    func notice() throws {
+        let url = Self.resourceURL.deletingLastPathComponent().appendingPathComponent("NOTICE")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        for needle in ["libphonenumber", "Google", "Apache License, Version 2.0", "9.0.43"] {
+            #expect(text.contains(needle))
+        }
+    }
+
     @Test("Corrupt data is rejected")
     func corrupt() {
         #expect(throws: (any Error).self) { try MetadataStore(data: Data("HPN1".utf8)) }

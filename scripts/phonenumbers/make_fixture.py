@@ -4,7 +4,8 @@
 For every region (and every non-geographic country calling code) the example number of every
 number type is rendered in several formats (E.164, international, national, RFC 3966, out-of-country
 dialling with the caller's IDD, country code without '+', punctuation and full-width variants,
-extensions) and mutated (dropped, added, changed digits, truncation), plus random digit strings.
+extensions) and mutated (dropped, added, changed digits, truncation), plus random digit strings and
+inputs with random punctuation/junk inserted (no letters: the Swift parser rejects letters, see README).
 Each input is run through phonenumbers.parse + is_valid_number and the result is recorded.
 
 File format (UTF-8, tab separated, deterministic order):
@@ -82,7 +83,8 @@ def main():
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=424242, help="random seed (default: the committed fixture's)")
-    ap.add_argument("--random", type=int, default=4000, help="number of random digit strings")
+    ap.add_argument("--random", type=int, default=3000, help="number of random digit strings")
+    ap.add_argument("--fuzz", type=int, default=3000, help="number of punctuation-fuzzed inputs")
     ap.add_argument("--out", default=OUT, help="output path (default: the committed fixture)")
     args = ap.parse_args()
     if phonenumbers.__version__ != PINNED_VERSION:
@@ -150,6 +152,16 @@ def main():
             add("00" + digits, region)
         else:
             add(" ".join(digits[i:i + 3] for i in range(0, len(digits), 3)), region)
+    # Punctuation fuzz: insert separators, junk, '+', '~' (an extension marker) and commas at random places.
+    junk = [" ", "-", ".", "(", ")", "/", "+", "*", "~", "[", "]", ",", ",,", ";", "#", "\u00a0", "\u2013", "\uff0d",
+            "!", "'", ":", "_"]
+    base = [c for c in cases if not any(ch.isalpha() for ch in c[0])]
+    for _ in range(args.fuzz):
+        text, region = rng.choice(base)
+        chars = list(text)
+        for _ in range(rng.randint(1, 3)):
+            chars.insert(rng.randint(0, len(chars)), rng.choice(junk))
+        add("".join(chars), region)
     # Hand-picked inputs from the module's documentation.
     for text, region in [("+1 202-555-0100", "US"), ("(202) 555-0100", "US"), ("202.555.0100", "US"),
                          ("2025550100", "US"), ("1 202 555 0100", "US"), ("+44 20 7946 0958", "US"),

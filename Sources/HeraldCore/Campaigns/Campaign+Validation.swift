@@ -46,15 +46,15 @@ extension CampaignFields {
         if let forceRoute, ForceRoute(rawValue: forceRoute) == nil {
             issues.add(K.forceRoute.stringValue, "must be one of \(Self.list(ForceRoute.allCases))")
         }
-        if let channel, CampaignChannel(rawValue: channel) == nil {
-            issues.add(K.channel.stringValue, "must be one of \(Self.list(CampaignChannel.allCases))")
+        if let channel, Channel(rawValue: channel) == nil {
+            issues.add(K.channel.stringValue, "must be one of \(Self.list(Channel.allCases))")
         }
         if let fallbackChannels {
             var seen = Set<String>()
             for (index, value) in fallbackChannels.enumerated() {
                 let key = "\(K.fallbackChannels.stringValue)[\(index)]"
-                if CampaignChannel(rawValue: value) == nil {
-                    issues.add(key, "must be one of \(Self.list(CampaignChannel.allCases))")
+                if Channel(rawValue: value) == nil {
+                    issues.add(key, "must be one of \(Self.list(Channel.allCases))")
                 } else if value == resolvedChannel.rawValue {
                     issues.add(key, "must differ from the primary channel")
                 } else if !seen.insert(value).inserted {
@@ -90,6 +90,14 @@ extension CampaignFields {
         for (index, recipient) in (recipients ?? []).enumerated() {
             if recipient.phone.map(MessagingText.isBlank) ?? true {
                 issues.add("\(K.recipients.stringValue)[\(index)].phone", "is required")
+            }
+        }
+        if let contactFilter {
+            // The filter's own rules (API.md §3), reported under `contactFilter.…`.
+            do {
+                _ = try ContactFilter(validating: contactFilter, path: K.contactFilter.stringValue)
+            } catch {
+                issues.merge(error.issues)
             }
         }
         let sources = audienceSourceFields

@@ -1,10 +1,5 @@
 import Foundation
 
-/// The channel a campaign sends on (API.md §4, §5.2 `channel`).
-public enum CampaignChannel: String, Sendable, Hashable, Codable, CaseIterable {
-    case text, whatsapp, rcs, telegram, email, slack
-}
-
 /// The metric that picks an A/B test's winner (API.md §5.2 `abTestMetric`); ties go to A.
 public enum ABTestMetric: String, Sendable, Hashable, Codable, CaseIterable {
     case replyRate, clickRate, deliveryRate
@@ -22,7 +17,7 @@ public struct CampaignFAQReply: Sendable, Hashable, Codable {
 }
 
 /// An inline recipient of `recipients` (API.md §5.2), upserted as a contact at launch.
-public struct CampaignRecipientInput: Sendable, Hashable, Codable, MergeFieldValues {
+public struct InlineRecipient: Sendable, Hashable, Codable, MergeFieldValues {
     public var phone: String?
     public var firstName: String?
     public var lastName: String?
@@ -32,12 +27,12 @@ public struct CampaignRecipientInput: Sendable, Hashable, Codable, MergeFieldVal
     public var zip: String?
     public var timezone: String?
     public var tags: [String]?
-    public var customFields: [String: CampaignJSON]?
+    public var customFields: [String: FilterJSON]?
 
     public init(
         phone: String?, firstName: String? = nil, lastName: String? = nil, email: String? = nil,
         city: String? = nil, state: String? = nil, zip: String? = nil, timezone: String? = nil,
-        tags: [String]? = nil, customFields: [String: CampaignJSON]? = nil
+        tags: [String]? = nil, customFields: [String: FilterJSON]? = nil
     ) {
         self.phone = phone
         self.firstName = firstName
@@ -76,10 +71,10 @@ public struct CampaignRecipientInput: Sendable, Hashable, Codable, MergeFieldVal
 /// Where a campaign's recipients come from: exactly one source at launch (API.md §5.2).
 public enum CampaignAudience: Sendable, Hashable {
     case segment(id: String)
-    /// A contact filter (API.md §3), kept raw; the contacts component interprets it.
-    case filter(CampaignJSON)
+    /// A contact filter (API.md §3), kept raw; `ContactFilter(validating:)` interprets it.
+    case filter(FilterJSON)
     case lists(ids: [String])
-    case recipients([CampaignRecipientInput])
+    case recipients([InlineRecipient])
 }
 
 /// Every request field of a campaign (API.md §5.1, §5.2), all optional, as sent. Enumerated
@@ -91,14 +86,14 @@ public struct CampaignFields: Sendable, Hashable, Codable {
     public var mediaUrl: String?
     /// `AUTO` | `SMS` | `MMS`.
     public var forceRoute: String?
-    /// `text` | `whatsapp` | `rcs` | `telegram` | `email` | `slack`.
+    /// `text` | `whatsapp` | `rcs` | `telegram` | `email` | `slack` (`Channel`, API.md §4).
     public var channel: String?
     public var fallbackChannels: [String]?
     public var normalizeUnicode: Bool?
     public var segmentId: String?
-    public var contactFilter: CampaignJSON?
+    public var contactFilter: FilterJSON?
     public var listIds: [String]?
-    public var recipients: [CampaignRecipientInput]?
+    public var recipients: [InlineRecipient]?
     public var ignoreInvalidPhoneNumbers: Bool?
     /// Input alias `phoneNumberId` (decoded into this field).
     public var senderId: String?
@@ -118,7 +113,7 @@ public struct CampaignFields: Sendable, Hashable, Codable {
     public var trackLinks: Bool?
     public var subject: String?
     /// A channel template (WhatsApp/RCS/email), kept raw.
-    public var template: CampaignJSON?
+    public var template: FilterJSON?
     public var acknowledgeDuplicateSend: Bool?
     public var draftId: String?
 
@@ -129,7 +124,7 @@ public struct CampaignFields: Sendable, Hashable, Codable {
     public static let defaultSamplePercent = 5
     public static let defaultDurationMinutes = 60
 
-    public var resolvedChannel: CampaignChannel { channel.flatMap(CampaignChannel.init(rawValue:)) ?? .text }
+    public var resolvedChannel: Channel { channel.flatMap(Channel.init(rawValue:)) ?? .text }
     public var resolvedForceRoute: ForceRoute { forceRoute.flatMap(ForceRoute.init(rawValue:)) ?? .auto }
     public var resolvedNormalizeUnicode: Bool { normalizeUnicode ?? true }
     public var resolvedABTestMetric: ABTestMetric { abTestMetric.flatMap(ABTestMetric.init(rawValue:)) ?? .replyRate }
@@ -188,10 +183,10 @@ public struct CampaignFields: Sendable, Hashable, Codable {
         fallbackChannels = try c.decodeIfPresent([String].self, forKey: .fallbackChannels)
         normalizeUnicode = try c.decodeIfPresent(Bool.self, forKey: .normalizeUnicode)
         segmentId = try c.decodeIfPresent(String.self, forKey: .segmentId)
-        contactFilter = try c.decodeIfPresent(CampaignJSON.self, forKey: .contactFilter)
+        contactFilter = try c.decodeIfPresent(FilterJSON.self, forKey: .contactFilter)
         if contactFilter == .null { contactFilter = nil }
         listIds = try c.decodeIfPresent([String].self, forKey: .listIds)
-        recipients = try c.decodeIfPresent([CampaignRecipientInput].self, forKey: .recipients)
+        recipients = try c.decodeIfPresent([InlineRecipient].self, forKey: .recipients)
         ignoreInvalidPhoneNumbers = try c.decodeIfPresent(Bool.self, forKey: .ignoreInvalidPhoneNumbers)
         senderId = try c.decodeIfPresent(String.self, forKey: .senderId)
             ?? c.decodeIfPresent(String.self, forKey: .phoneNumberId)
@@ -209,7 +204,7 @@ public struct CampaignFields: Sendable, Hashable, Codable {
         faqReplies = try c.decodeIfPresent([CampaignFAQReply].self, forKey: .faqReplies)
         trackLinks = try c.decodeIfPresent(Bool.self, forKey: .trackLinks)
         subject = try c.decodeIfPresent(String.self, forKey: .subject)
-        template = try c.decodeIfPresent(CampaignJSON.self, forKey: .template)
+        template = try c.decodeIfPresent(FilterJSON.self, forKey: .template)
         if template == .null { template = nil }
         acknowledgeDuplicateSend = try c.decodeIfPresent(Bool.self, forKey: .acknowledgeDuplicateSend)
         draftId = try c.decodeIfPresent(String.self, forKey: .draftId)

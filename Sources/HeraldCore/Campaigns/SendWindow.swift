@@ -95,15 +95,23 @@ public struct SendWindow: Sendable, Hashable, Codable {
     public var isEmpty: Bool { start >= end }
 
     /// Whether sending is allowed at `now` in every one of `timeZones`, and when the window
-    /// opens/closes. An empty `timeZones` list means no restriction from zones is known: the
-    /// caller should pass the organization's or campaign's zone instead.
+    /// opens/closes. An empty `timeZones` list gives "never open": the caller must pass at least
+    /// the organization's or campaign's zone.
     public func status(at now: Date, in timeZones: [TimeZone]) -> SendWindowStatus {
+        Self.status(at: now, constraints: timeZones.map { (self, $0) })
+    }
+
+    /// The intersection of several (window, zone) constraints, e.g. the TCPA window in every
+    /// candidate zone of a number plus a stricter state window (Florida 08:00–20:00) in the
+    /// zone of that state (DOMAIN.md §3.1 "send only inside the intersection"). Looks 8 days
+    /// ahead; `opensAt == nil` means the constraints never overlap in that horizon.
+    public static func status(at now: Date, constraints: [(window: SendWindow, zone: TimeZone)]) -> SendWindowStatus {
         let never = SendWindowStatus(isOpen: false, opensAt: nil, closesAt: nil)
-        guard !isEmpty, !timeZones.isEmpty else { return never }
-        // Windows from the day before to 8 days after `now`, per zone, then intersected.
-        var intersection = intervals(around: now, in: timeZones[0])
-        for zone in timeZones.dropFirst() {
-            intersection = Self.intersect(intersection, intervals(around: now, in: zone))
+        guard let first = constraints.first, constraints.allSatisfy({ !$0.window.isEmpty }) else { return never }
+        // Windows from the day before to 8 days after `now`, per constraint, then intersected.
+        var intersection = first.window.intervals(around: now, in: first.zone)
+        for constraint in constraints.dropFirst() {
+            intersection = intersect(intersection, constraint.window.intervals(around: now, in: constraint.zone))
             if intersection.isEmpty { return never }
         }
         for interval in intersection where interval.end > now {

@@ -5,14 +5,14 @@ public struct CreditPricing: Sendable, Hashable {
     public var smsCreditsPerSegment: Int
     public var mmsCreditsPerMessage: Int
     /// Credits per message for channels other than `text`.
-    public var channelPrices: [CampaignChannel: Int]
+    public var channelPrices: [Channel: Int]
     /// Price for a non-text channel missing from `channelPrices`.
     public var defaultChannelPrice: Int
 
     public init(
         smsCreditsPerSegment: Int = 1,
         mmsCreditsPerMessage: Int = 2,
-        channelPrices: [CampaignChannel: Int] = [:],
+        channelPrices: [Channel: Int] = [:],
         defaultChannelPrice: Int = 1
     ) {
         self.smsCreditsPerSegment = smsCreditsPerSegment
@@ -25,7 +25,7 @@ public struct CreditPricing: Sendable, Hashable {
     public static let standard = CreditPricing()
 
     /// Credits one message costs. `segments` only matters for SMS (see `SegmentCounter`).
-    public func credits(channel: CampaignChannel, route: MessageRoute, segments: Int) -> Int {
+    public func credits(channel: Channel, route: MessageRoute, segments: Int) -> Int {
         guard channel == .text else { return channelPrices[channel] ?? defaultChannelPrice }
         switch route {
         case .sms: return smsCreditsPerSegment * max(segments, 0)
@@ -34,7 +34,7 @@ public struct CreditPricing: Sendable, Hashable {
     }
 
     /// Credits for a text message given its body and route: counts the segments itself.
-    public func credits(channel: CampaignChannel, route: MessageRoute, body: String) -> Int {
+    public func credits(channel: Channel, route: MessageRoute, body: String) -> Int {
         let segments = (channel == .text && route == .sms) ? SegmentCounter.count(body).segments : 0
         return credits(channel: channel, route: route, segments: segments)
     }

@@ -69,6 +69,7 @@ public struct MessageTemplate: Sendable, Hashable {
     /// The compiled pieces, in order. Adjacent literals are merged.
     public let pieces: [Piece]
     private let literalLength: Int
+    private let fieldCount: Int
 
     public init(parsing source: String) {
         self.source = source
@@ -99,6 +100,10 @@ public struct MessageTemplate: Sendable, Hashable {
         }
         flushLiteral(upTo: bytes.count)
         self.pieces = pieces
+        self.fieldCount = pieces.reduce(0) { count, piece in
+            if case .field = piece { return count + 1 }
+            return count
+        }
         self.literalLength = pieces.reduce(0) { total, piece in
             if case .literal(let text) = piece { return total + text.utf8.count }
             return total
@@ -147,6 +152,9 @@ public struct MessageTemplate: Sendable, Hashable {
         return result
     }
 
+    /// Names of every referenced field (`firstName`, `team`), unique, in order of first appearance.
+    public var referencedFieldNames: [String] { referencedFields.map(\.name) }
+
     /// Whether the template has any merge field (if not, every recipient gets `source`).
     public var hasFields: Bool {
         pieces.contains { if case .field = $0 { true } else { false } }
@@ -163,10 +171,55 @@ public struct MessageTemplate: Sendable, Hashable {
     }
 
     /// Renders the template for one recipient.
+    ///
+    /// Copies UTF-8 bytes into one pre-sized string buffer (a single allocation), looking each
+    /// value up once through `values`; falls back to `renderSlow` when values are longer than the
+    /// buffer allows for.
     public func render(with values: some MergeFieldValues) -> String {
-        guard pieces.count != 1 || !isSingleLiteral else { return source }
+        if fieldCount == 0 { return source }
+        let rendered = String(unsafeUninitializedCapacity: literalLength + 32 * fieldCount) { buffer in
+            var written = 0
+            for piece in pieces {
+                let text: String
+                switch piece {
+                case .literal(let literal):
+                    text = literal
+                case .field(let field, let defaultValue):
+                    let value: String? = switch field {
+                    case .standard(let standard): values.value(for: standard)
+                    case .custom(let name): values.customValue(named: name)
+                    }
+                    if let value, !MessagingText.isBlank(value) {
+                        text = value
+                    } else {
+                        text = defaultValue ?? ""
+                    }
+                }
+                guard let next = Self.copyUTF8(text, into: buffer, at: written) else { return 0 }
+                written = next
+            }
+            return written
+        }
+        // Empty means either overflow or a genuinely empty result; the slow path handles both.
+        return rendered.isEmpty ? renderSlow(with: values) : rendered
+    }
+
+    /// Copies `text`'s UTF-8 into `buffer` at `offset`; the new offset, or `nil` if it does not fit.
+    @inline(__always)
+    private static func copyUTF8(_ text: String, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int? {
+        var text = text
+        return text.withUTF8 { bytes -> Int? in
+            let count = bytes.count
+            guard count <= buffer.count - offset else { return nil }
+            if count > 0 { (buffer.baseAddress! + offset).update(from: bytes.baseAddress!, count: count) }
+            return offset + count
+        }
+    }
+
+    /// The straightforward renderer, used when values do not fit the pre-sized buffer.
+    func renderSlow(with values: some MergeFieldValues) -> String {
         var output = ""
-        output.reserveCapacity(literalLength + 16 * pieces.count)
+        output.reserveCapacity(literalLength + 64 * fieldCount)
         for piece in pieces {
             switch piece {
             case .literal(let text):
@@ -186,10 +239,6 @@ public struct MessageTemplate: Sendable, Hashable {
         return output
     }
 
-    private var isSingleLiteral: Bool {
-        if case .literal? = pieces.first { return true }
-        return false
-    }
 }
 
 /// Small text helpers shared by Messaging and Campaigns (namespaced to avoid clashes).

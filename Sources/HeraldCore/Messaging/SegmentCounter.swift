@@ -59,7 +59,7 @@ public enum SegmentCounter {
         let euroSign: UInt32 = 0x20AC
         let count = bytes.count
         var index = 0
-        let limit = 154  // MessageEncoding.gsm7.multipartSegmentLimit
+        let limit = 153  // MessageEncoding.gsm7.multipartSegmentLimit
         // GSM phase: decode scalars, cost them, pack greedily into 153-septet parts.
         while index < count {
             let b0 = bytes[index]

@@ -128,6 +128,8 @@ public enum Schema {
             duplicate_rows BIGINT NOT NULL DEFAULT 0,
             options TEXT NOT NULL,
             file_path TEXT,
+            lease_owner TEXT,
+            lease_until BIGINT NOT NULL DEFAULT 0,
             failure_reason TEXT,
             started_at BIGINT NOT NULL,
             completed_at BIGINT

@@ -135,6 +135,15 @@ public struct ImportStore: Sendable {
         }
     }
 
+    /// Takes (or renews) the lease on a job for `owner` until `until`; false when another
+    /// process holds a live lease on it.
+    public func lease(_ job: Pending, owner: String, until: Int64) async throws -> Bool {
+        try await db.transaction { c in
+            try await c.execute("UPDATE imports SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'processing' AND (lease_owner = ? OR lease_until < ?)",
+                                [.text(owner), .int(until), .int(job.key), .text(owner), .int(Clock.nowMillis())]) > 0
+        }
+    }
+
     /// Resets a job's counters before a (re)start from the beginning of its file.
     public func restart(_ job: Pending) async throws {
         try await db.transaction { c in

@@ -85,6 +85,14 @@ struct SendWindowTests {
         }
     }
 
+    @Test func stricterStateWindowIntersects() {
+        // Florida FTSA 08:00–20:00 with TCPA 08:00–21:00, both in New York time (Miami), summer.
+        let florida = SendWindow(start: SendWindowTime(hour: 8, minute: 0)!, end: SendWindowTime(hour: 20, minute: 0)!)
+        let status = SendWindow.status(at: instant("2026-06-16T00:30Z"), constraints: [(SendWindow.tcpa, newYork), (florida, newYork)])
+        #expect(status == SendWindowStatus(isOpen: false, opensAt: instant("2026-06-16T12:00Z"), closesAt: instant("2026-06-17T00:00Z")))
+        #expect(SendWindow.tcpa.status(at: instant("2026-06-15T12:00Z"), in: []).opensAt == nil)
+    }
+
     @Test func zonesThatNeverOverlapNeverOpen() {
         let office = SendWindow(start: SendWindowTime(hour: 9, minute: 0)!, end: SendWindowTime(hour: 17, minute: 0)!)
         // NY 13:00Z–21:00Z and Tokyo 00:00Z–08:00Z never intersect.

@@ -27,13 +27,13 @@ struct CreditPricingTests {
     }
 
     @Test(arguments: [
-        (CampaignChannel.text, MessageRoute.sms, 1, 1),
+        (Channel.text, MessageRoute.sms, 1, 1),
         (.text, .sms, 3, 3),
         (.text, .mms, 5, 2),
         (.whatsapp, .sms, 4, 1),
         (.email, .sms, 2, 1),
     ])
-    func standardPrices(_ channel: CampaignChannel, _ route: MessageRoute, _ segments: Int, _ credits: Int) {
+    func standardPrices(_ channel: Channel, _ route: MessageRoute, _ segments: Int, _ credits: Int) {
         #expect(CreditPricing.standard.credits(channel: channel, route: route, segments: segments) == credits)
     }
 

@@ -51,6 +51,7 @@ struct MessageTemplateTests {
     @Test func referencedFieldsAreUniqueInOrder() {
         let template = MessageTemplate(parsing: "{{team}} {{firstName}} {{team|x}} {{ vip }} {{zip}}")
         #expect(template.referencedFields == [.custom("team"), .standard(.firstName), .custom("vip"), .standard(.zip)])
+        #expect(template.referencedFieldNames == ["team", "firstName", "vip", "zip"])
         #expect(template.unknownFieldNames(knownCustomFields: ["team"]) == ["vip"])
         #expect(template.unknownFieldNames(knownCustomFields: ["team", "vip"]) == [])
     }
@@ -59,8 +60,24 @@ struct MessageTemplateTests {
         #expect(MessageTemplate(parsing: "{{FirstName}}").referencedFields == [.custom("FirstName")])
     }
 
+    @Test(arguments: [0, 1, 31, 32, 33, 100, 2000])
+    func rendersValuesOfAnyLength(_ length: Int) {
+        let long = String(repeating: "é", count: length)
+        let values = MergeFieldDictionary(["firstName": long, "team": "😀" + long])
+        let template = MessageTemplate(parsing: "A{{firstName|x}}B{{team}}C")
+        let expected = "A" + (length == 0 ? "x" : long) + "B😀" + long + "C"
+        #expect(template.render(with: values) == expected)
+        #expect(template.renderSlow(with: values) == expected)
+    }
+
+    @Test func rendersFromAContact() {
+        let contact = Contact(key: 1, id: "c1", phone: "+12025550123", firstName: " ", city: "Austin", customFields: ["team": "gold"])
+        let template = MessageTemplate(parsing: "Hi {{firstName|there}} from {{city}} ({{team}}) {{phone}} {{zip|-}}")
+        #expect(template.render(with: contact) == "Hi there from Austin (gold) +12025550123 -")
+    }
+
     @Test func rendersFromAConformingRowWithoutDictionaries() {
-        let recipient = CampaignRecipientInput(phone: "+12025550123", firstName: "Sam", customFields: ["score": .number(42), "team": .string("red")])
+        let recipient = InlineRecipient(phone: "+12025550123", firstName: "Sam", customFields: ["score": .number(42), "team": .string("red")])
         let template = MessageTemplate(parsing: "{{firstName}}: {{score}} {{team}} {{city|nowhere}}")
         #expect(template.render(with: recipient) == "Sam: 42 red nowhere")
     }

@@ -1,0 +1,81 @@
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Builds the HTTP application: routes, middleware and the services it runs beside.
+public enum HeraldServer {
+    /// The router of the whole API.
+    public static func buildRouter(configuration: HeraldConfiguration, storage: Storage, imports: ImportService,
+                                   prometheus: PrometheusCollectorRegistry?) -> Router<HeraldRequestContext> {
+        let router = Router(context: HeraldRequestContext.self)
+        router.add(middleware: RequestIdMiddleware())
+        OperationsRoutes(storage: storage, prometheus: prometheus).register(on: router)
+        let api = router.group("api")
+            .add(middleware: AuthMiddleware(storage: storage))
+            .add(middleware: RateLimitMiddleware(ratePerSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst))
+            .add(middleware: IdempotencyMiddleware(storage: storage))
+        OrganizationRoutes(storage: storage).register(on: api)
+        ContactRoutes(storage: storage, imports: imports, uploads: UploadReceiver(directory: configuration.dataDirectory)).register(on: api)
+        ListRoutes(storage: storage).register(on: api)
+        SegmentRoutes(storage: storage).register(on: api)
+        SenderRoutes(storage: storage, providerNames: Set(configuration.providers.keys)).register(on: api)
+        return router
+    }
+
+    /// The application with its background services (imports).
+    public static func buildApplication(configuration: HeraldConfiguration, storage: Storage, logger: Logger,
+                                        prometheus: PrometheusCollectorRegistry?) -> some ApplicationProtocol {
+        let imports = ImportService(storage: storage, logger: logger)
+        let router = buildRouter(configuration: configuration, storage: storage, imports: imports, prometheus: prometheus)
+        var services: [any Service] = []
+        if configuration.role != .api { services.append(imports) }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
+            services: services,
+            logger: logger
+        )
+    }
+}
+
+/// `herald serve` as a service: migrates, bootstraps on first start, then runs the application
+/// until graceful shutdown.
+public struct HeraldService: Service {
+    let configuration: HeraldConfiguration
+    let storage: Storage
+    let logger: Logger
+    let prometheus: PrometheusCollectorRegistry?
+    let onBootstrap: @Sendable (Storage.Bootstrap) -> Void
+
+    public init(configuration: HeraldConfiguration, storage: Storage, logger: Logger, prometheus: PrometheusCollectorRegistry?,
+                onBootstrap: @escaping @Sendable (Storage.Bootstrap) -> Void) {
+        self.configuration = configuration
+        self.storage = storage
+        self.logger = logger
+        self.prometheus = prometheus
+        self.onBootstrap = onBootstrap
+    }
+
+    public func run() async throws {
+        try await Migrator(database: storage.db).migrate()
+        if let boot = try await storage.bootstrapIfEmpty(apiKey: configuration.bootstrapAPIKey) {
+            onBootstrap(boot)
+        }
+        let app = HeraldServer.buildApplication(configuration: configuration, storage: storage, logger: logger, prometheus: prometheus)
+        try await app.run()
+    }
+}
+
+/// Runs PostgreSQL's connection pool as a service.
+public struct PostgresPoolService: Service {
+    let database: PostgresDatabase
+    public init(database: PostgresDatabase) { self.database = database }
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await database.run() }
+    }
+}

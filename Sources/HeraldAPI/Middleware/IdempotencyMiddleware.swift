@@ -1,0 +1,92 @@
+import HTTPTypes
+import Crypto
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+
+/// `Idempotency-Key` on POST (API.md §1): the same key with the same body within 24 hours returns
+/// the first response and does nothing again; the same key with another body is a 409.
+/// Server errors release the key so that a retry runs again.
+struct IdempotencyMiddleware: RouterMiddleware {
+    typealias Context = HeraldRequestContext
+    let storage: Storage
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, let idemKey = request.headers[.idempotencyKey], let apiKey = context.apiKey else {
+            return try await next(request, context)
+        }
+        guard !idemKey.isEmpty, idemKey.count <= 255 else {
+            throw APIError.invalidRequest("Idempotency-Key must be 1 to 255 characters.", details: [FieldIssue(field: "Idempotency-Key", message: "must be 1 to 255 characters")])
+        }
+        var request = request
+        var hasher = SHA256()
+        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
+        let isStream = (request.headers[.contentType] ?? "").lowercased().hasPrefix("text/csv") || (request.headers[.contentType] ?? "").lowercased().hasPrefix("multipart/")
+        if isStream {
+            // Large uploads are not buffered: the key covers the path, query, type and length.
+            hasher.update(data: Data("\(request.headers[.contentType] ?? "") \(request.headers[.contentLength] ?? "")".utf8))
+        } else {
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            hasher.update(data: Data(buffer: body))
+            request.body = RequestBody(buffer: body)
+        }
+        let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let scope = apiKey.organization
+        switch try await storage.idempotency.claim(scope, apiKey: apiKey.key, key: idemKey, requestHash: hash) {
+        case .mismatch:
+            throw APIError(.conflict, "conflict", "This Idempotency-Key was used with a different request.", details: [FieldIssue(field: "Idempotency-Key", message: "was used with a different request body")])
+        case .inProgress:
+            throw APIError(.conflict, "conflict", "A request with this Idempotency-Key is still being processed.", details: [FieldIssue(field: "Idempotency-Key", message: "request in progress")])
+        case .replay(let status, let contentType, let body):
+            var headers: HTTPFields = [:]
+            if let contentType { headers[.contentType] = contentType }
+            headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+            return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        case .claimed:
+            let response: Response
+            do {
+                response = try await next(request, context)
+            } catch {
+                let apiError = APIError.from(error)
+                if apiError.status.code >= 500 {
+                    try? await storage.idempotency.release(apiKey: apiKey.key, key: idemKey)
+                    throw error
+                }
+                let errorResponse = RequestIdMiddleware.errorResponse(apiError, requestId: context.requestId)
+                try await storage.idempotency.complete(apiKey: apiKey.key, key: idemKey, status: Int(apiError.status.code), contentType: "application/json; charset=utf-8",
+                                                       body: JSONResponse.bytes(Self.errorJSON(apiError, requestId: context.requestId)))
+                return errorResponse
+            }
+            let collector = BodyCollector()
+            var replay = response
+            try await response.body.write(CollectingWriter(collector: collector))
+            let bytes = collector.bytes
+            replay.body = .init(byteBuffer: ByteBuffer(bytes: bytes))
+            try await storage.idempotency.complete(apiKey: apiKey.key, key: idemKey, status: Int(response.status.code), contentType: response.headers[.contentType], body: bytes)
+            return replay
+        }
+    }
+
+    static func errorJSON(_ e: APIError, requestId: String) -> JSON {
+        .object([
+            "error": .string(e.code), "message": .string(e.message),
+            "details": .array(e.details.map { .object(["field": .string($0.field), "message": .string($0.message)]) }),
+            "requestId": .string(requestId),
+        ])
+    }
+}
+
+final class BodyCollector: @unchecked Sendable {
+    var bytes: [UInt8] = []
+}
+
+struct CollectingWriter: ResponseBodyWriter {
+    let collector: BodyCollector
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        collector.bytes.append(contentsOf: buffer.readableBytesView)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}

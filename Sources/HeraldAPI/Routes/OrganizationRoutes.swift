@@ -1,0 +1,138 @@
+import HTTPTypes
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+
+/// `/api/organization`, credits and `/api/api-keys` (API.md §2).
+struct OrganizationRoutes {
+    let storage: Storage
+
+    func register(on api: RouterGroup<HeraldRequestContext>) {
+        api.get("organization") { _, context in
+            JSONResponse.make(Present.organization(try await storage.organizations.get(try context.scope())))
+        }
+        api.patch("organization") { request, context in
+            try context.require(.admin)
+            var fields = try await RequestFields.read(request, context: context)
+            var s = OrganizationStore.Settings()
+            var issues = IssueCollector()
+            s.name = fields.string("name")
+            s.timezone = fields.string("timezone")
+            s.defaultCountry = fields.string("defaultCountry")?.uppercased()
+            s.defaultSenderId = fields.update("defaultSenderId")
+            let billing = fields.string("billingMode")
+            let quiet = fields.objectValue("quietHours")
+            s.optOutConfirmation = fields.string("optOutConfirmation")
+            s.helpResponse = fields.string("helpResponse")
+            try fields.throwIfTypeIssues()
+            if let n = s.name, n.trimmingCharacters(in: .whitespaces).isEmpty || n.count > 200 { issues.add("name", "must be 1 to 200 characters") }
+            if let tz = s.timezone, TimeZone(identifier: tz) == nil { issues.add("timezone", "must be an IANA time zone such as America/New_York") }
+            if let c = s.defaultCountry, !PhoneNumbersSupport.isRegion(c) { issues.add("defaultCountry", "must be an ISO 3166 country code such as US") }
+            if let b = billing {
+                if let mode = Organization.BillingMode(rawValue: b) { s.billingMode = mode } else { issues.add("billingMode", "must be credits or unlimited") }
+            }
+            if let quiet {
+                for key in ["start", "end"] {
+                    switch quiet[key] {
+                    case .string(let v)?:
+                        if Self.isClockTime(v) {
+                            if key == "start" { s.quietHoursStart = v } else { s.quietHoursEnd = v }
+                        } else { issues.add("quietHours.\(key)", "must be a time HH:mm") }
+                    case nil: break
+                    default: issues.add("quietHours.\(key)", "must be a time HH:mm")
+                    }
+                }
+            }
+            for (key, value) in [("optOutConfirmation", s.optOutConfirmation), ("helpResponse", s.helpResponse)] {
+                if let v = value, v.isEmpty || v.count > 1600 { issues.add(key, "must be 1 to 1600 characters") }
+            }
+            let scope = try context.scope()
+            if case .set(let senderId) = s.defaultSenderId {
+                if (try? await storage.senders.get(scope, id: senderId)) == nil { issues.add("defaultSenderId", "no such sender in this organization") }
+            }
+            try issues.throwIfAny()
+            return JSONResponse.make(Present.organization(try await storage.organizations.update(scope, s)))
+        }
+        api.post("organization/credits") { request, context in
+            try context.require(.admin)
+            var fields = try await RequestFields.read(request, context: context)
+            let amount = fields.integer("amount")
+            let reason = fields.string("reason")
+            try fields.throwIfTypeIssues()
+            var issues = IssueCollector()
+            if amount == nil { issues.add("amount", "is required") } else if amount == 0 || abs(amount!) > 1_000_000_000 { issues.add("amount", "must be a non-zero whole number of at most 1,000,000,000 in size") }
+            if reason == nil || reason!.trimmingCharacters(in: .whitespaces).isEmpty { issues.add("reason", "is required") } else if reason!.count > 500 { issues.add("reason", "must be at most 500 characters") }
+            try issues.throwIfAny()
+            let scope = try context.scope()
+            let org = try await storage.organizations.get(scope)
+            if org.creditBalance + amount! < 0 { throw ValidationError(field: "amount", message: "would make the balance negative") }
+            let balance = try await storage.organizations.addCredits(scope, amount: amount!, reason: reason!)
+            return JSONResponse.make(.object(["creditBalance": .int(balance)]))
+        }
+        api.get("organization/credits/ledger") { request, context in
+            var q = QueryParameters(request)
+            let limit = q.limit()
+            let cursor = q.cursor()
+            try q.throwIfIssues()
+            let entries = try await storage.organizations.ledger(try context.scope(), before: cursor?.intKey, limit: limit)
+            return Paging.bareArray(entries.map(Present.ledger), last: entries.count == limit ? entries.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+        }
+        api.post("api-keys") { request, context in
+            try context.require(.admin)
+            var fields = try await RequestFields.read(request, context: context)
+            let name = fields.string("name")
+            let role = fields.string("role")
+            try fields.throwIfTypeIssues()
+            var issues = IssueCollector()
+            if name == nil || name!.trimmingCharacters(in: .whitespaces).isEmpty || name!.count > 200 { issues.add("name", "is required, 1 to 200 characters") }
+            let parsedRole = role.flatMap(APIKeyRole.init(rawValue:))
+            if parsedRole == nil { issues.add("role", "must be one of read, write, admin") }
+            try issues.throwIfAny()
+            let (key, secret) = try await storage.organizations.createKey(try context.scope(), name: name!, role: parsedRole!)
+            return JSONResponse.make(Present.apiKey(key, secret: secret), status: .created)
+        }
+        api.get("api-keys") { request, context in
+            try context.require(.admin)
+            var q = QueryParameters(request)
+            _ = q.limit()
+            _ = q.cursor()
+            try q.throwIfIssues()
+            return JSONResponse.make(.array(try await storage.organizations.listKeys(try context.scope()).map { Present.apiKey($0) }))
+        }
+        api.delete("api-keys/:id") { _, context in
+            try context.require(.admin)
+            try await storage.organizations.revokeKey(try context.scope(), id: try context.parameters.require("id"))
+            return JSONResponse.noContent()
+        }
+    }
+
+    static func isClockTime(_ s: String) -> Bool {
+        let parts = s.split(separator: ":")
+        guard s.count == 5, parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]) else { return false }
+        return (0...23).contains(h) && (0...59).contains(m)
+    }
+}
+
+import PhoneNumbers
+
+enum PhoneNumbersSupport {
+    static func isRegion(_ code: String) -> Bool { PhoneNumberKit.shared.isValidRegion(code.uppercased()) }
+}
+
+/// Pagination helpers (API.md §1).
+enum Paging {
+    /// A bare JSON array with the next cursor in `X-Next-Cursor`.
+    static func bareArray(_ items: [JSON], last: KeysetCursor?) -> Response {
+        var headers: HTTPFields = [:]
+        if let last { headers[.nextCursor] = last.encoded }
+        return JSONResponse.make(.array(items), headers: headers)
+    }
+
+    /// `{data, nextCursor}` with an optional `total`.
+    static func envelope(_ items: [JSON], next: KeysetCursor?, total: Int64?) -> Response {
+        var o: [String: JSON] = ["data": .array(items), "nextCursor": next.map { .string($0.encoded) } ?? .null]
+        if let total { o["total"] = .int(total) }
+        return JSONResponse.make(.object(o))
+    }
+}

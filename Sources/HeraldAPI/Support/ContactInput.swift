@@ -1,0 +1,81 @@
+import Foundation
+import HeraldCore
+import PhoneNumbers
+
+/// Turns a contact request body into validated `ContactChanges`: phone normalized to E.164 with
+/// the organization's default country, tags normalized, every failing field reported.
+enum ContactInput {
+    static let standardKeys = ["phone", "firstName", "lastName", "email", "city", "state", "zip", "timezone", "tags", "customFields"]
+
+    /// Normalizes a phone number; the issue names `field`.
+    static func phone(_ raw: String, defaultCountry: String, field: String = "phone") -> Result<PhoneNumber, FieldIssue> {
+        do {
+            return .success(try PhoneNumberKit.shared.parse(raw, defaultRegion: defaultCountry))
+        } catch {
+            return .failure(FieldIssue(field: field, message: error.message))
+        }
+    }
+
+    static func parse(_ fields: inout RequestFields, defaultCountry: String, requirePhone: Bool) throws -> ContactChanges {
+        var issues = IssueCollector()
+        var ch = ContactChanges()
+        let phoneText = fields.string("phone")
+        func text(_ key: String, _ validate: (String, inout IssueCollector) -> String?) -> FieldUpdate<String> {
+            let u = fields.update(key)
+            if case .set(let v) = u {
+                guard let ok = validate(v, &issues) else { return .unchanged }
+                return .set(ok)
+            }
+            return u
+        }
+        ch.firstName = text("firstName") { ContactFieldRules.validateName($0, field: "firstName", into: &$1) }
+        ch.lastName = text("lastName") { ContactFieldRules.validateName($0, field: "lastName", into: &$1) }
+        ch.email = text("email") { ContactFieldRules.validateEmail($0, into: &$1) }
+        ch.city = text("city") { ContactFieldRules.validateCity($0, into: &$1) }
+        ch.state = text("state") { ContactFieldRules.validateState($0, into: &$1) }
+        ch.zip = text("zip") { ContactFieldRules.validateZip($0, into: &$1) }
+        ch.timezone = text("timezone") { value, issues in
+            guard TimeZone(identifier: value) != nil else { issues.add("timezone", "must be an IANA time zone such as America/New_York"); return nil }
+            return value
+        }
+        if let tags = fields.strings("tags") {
+            ch.tags = ContactTags.normalize(tags, field: "tags", into: &issues)
+        }
+        if let custom = fields.objectValue("customFields") {
+            var values: [String: String?] = [:]
+            for (k, v) in custom {
+                switch v {
+                case .string(let s): values[k] = s
+                case .number(let d): values[k] = d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+                case .bool(let b): values[k] = b ? "true" : "false"
+                case .null: values[k] = .some(nil)
+                default: issues.add("customFields.\(k)", "must be a string, number, boolean or null")
+                }
+            }
+            for k in values.keys.sorted() {
+                if let problem = ContactFieldRules.customFieldNameProblem(k) { issues.add("customFields.\(k)", problem) }
+                if let v = values[k] ?? nil, v.count > ContactFieldRules.maxCustomFieldValueLength {
+                    issues.add("customFields.\(k)", "must be at most \(ContactFieldRules.maxCustomFieldValueLength) characters")
+                }
+            }
+            ch.customFields = values
+        }
+        try fields.throwIfTypeIssues()
+        if let phoneText {
+            switch phone(phoneText, defaultCountry: defaultCountry) {
+            case .success(let number):
+                ch.phone = number.e164
+                ch.isTextable = number.isTextable
+            case .failure(let issue): issues.add(issue.field, issue.message)
+            }
+        } else if requirePhone {
+            issues.add("phone", "is required")
+        } else if fields.has("phone") {
+            issues.add("phone", "cannot be removed")
+        }
+        try issues.throwIfAny()
+        return ch
+    }
+}
+
+extension FieldIssue: Error {}

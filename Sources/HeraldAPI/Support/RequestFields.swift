@@ -1,0 +1,188 @@
+import Foundation
+import HeraldCore
+import Hummingbird
+
+/// Reads typed fields out of a JSON object body, collecting every type problem (400) instead of
+/// stopping at the first. Unknown keys are ignored (API.md §1).
+public struct RequestFields {
+    public let object: [String: FilterJSON]
+    public private(set) var typeIssues: [FieldIssue] = []
+    let prefix: String
+
+    public init(object: [String: FilterJSON], prefix: String = "") {
+        self.object = object
+        self.prefix = prefix
+    }
+
+    /// Decodes a JSON object request body (≤ 1 MiB).
+    public static func read(_ request: Request, context: HeraldRequestContext) async throws -> RequestFields {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        return try parse(Data(buffer: buffer))
+    }
+
+    public static func parse(_ data: Data) throws -> RequestFields {
+        guard !data.isEmpty else { throw APIError.invalidRequest("The request body must be a JSON object.") }
+        let value: FilterJSON
+        do {
+            value = try JSONDecoder().decode(FilterJSON.self, from: data)
+        } catch {
+            throw APIError.invalidRequest("The request body is not valid JSON.")
+        }
+        guard case .object(let object) = value else {
+            throw APIError.invalidRequest("The request body must be a JSON object.")
+        }
+        return RequestFields(object: object)
+    }
+
+    func path(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
+
+    public func has(_ key: String) -> Bool { object[key] != nil }
+
+    mutating func wrongType(_ key: String, _ expected: String) {
+        typeIssues.append(FieldIssue(field: path(key), message: "must be \(expected)"))
+    }
+
+    /// A string, or nil when absent or null.
+    public mutating func string(_ key: String) -> String? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        default: wrongType(key, "a string"); return nil
+        }
+    }
+
+    /// A nullable string as an update: absent → unchanged, null or "" → clear.
+    public mutating func update(_ key: String) -> FieldUpdate<String> {
+        switch object[key] {
+        case nil: return .unchanged
+        case .null?: return .clear
+        case .string(let s)?:
+            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            return t.isEmpty ? .clear : .set(t)
+        default: wrongType(key, "a string or null"); return .unchanged
+        }
+    }
+
+    public mutating func bool(_ key: String) -> Bool? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .bool(let b)?: return b
+        default: wrongType(key, "true or false"); return nil
+        }
+    }
+
+    public mutating func number(_ key: String) -> Double? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .number(let d)?: return d
+        default: wrongType(key, "a number"); return nil
+        }
+    }
+
+    public mutating func integer(_ key: String) -> Int64? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .number(let d)?:
+            guard d.rounded() == d, abs(d) < 9e15 else { wrongType(key, "a whole number"); return nil }
+            return Int64(d)
+        default: wrongType(key, "a whole number"); return nil
+        }
+    }
+
+    public mutating func strings(_ key: String) -> [String]? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .array(let items)?:
+            var out: [String] = []
+            for (i, item) in items.enumerated() {
+                if case .string(let s) = item { out.append(s) } else {
+                    typeIssues.append(FieldIssue(field: "\(path(key))[\(i)]", message: "must be a string"))
+                }
+            }
+            return out
+        default: wrongType(key, "an array of strings"); return nil
+        }
+    }
+
+    public mutating func objectValue(_ key: String) -> [String: FilterJSON]? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .object(let o)?: return o
+        default: wrongType(key, "an object"); return nil
+        }
+    }
+
+    public func raw(_ key: String) -> FilterJSON? { object[key] }
+
+    /// Throws 400 `invalid_request` listing every wrong type.
+    public func throwIfTypeIssues() throws {
+        if !typeIssues.isEmpty {
+            throw APIError.invalidRequest("Some fields have the wrong type.", details: typeIssues)
+        }
+    }
+}
+
+/// Query-string helpers that report bad values as 400 `invalid_request` on the parameter.
+public struct QueryParameters {
+    let request: Request
+    public private(set) var issues: [FieldIssue] = []
+
+    public init(_ request: Request) { self.request = request }
+
+    public func string(_ name: String) -> String? {
+        request.uri.queryParameters[name[...]].map { String($0) }
+    }
+
+    public mutating func bool(_ name: String) -> Bool? {
+        guard let s = string(name) else { return nil }
+        switch s.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: issues.append(FieldIssue(field: name, message: "must be true or false")); return nil
+        }
+    }
+
+    public func list(_ name: String) -> [String] {
+        guard let s = string(name) else { return [] }
+        return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    public mutating func limit(default value: Int = 50, max: Int = 200) -> Int {
+        guard let s = string("limit") else { return value }
+        guard let n = Int(s), n >= 1, n <= max else {
+            issues.append(FieldIssue(field: "limit", message: "must be a whole number from 1 to \(max)"))
+            return value
+        }
+        return n
+    }
+
+    public mutating func cursor() -> KeysetCursor? {
+        guard let s = string("cursor"), !s.isEmpty else { return nil }
+        guard let c = KeysetCursor(encoded: s) else {
+            issues.append(FieldIssue(field: "cursor", message: "is not a cursor this server issued"))
+            return nil
+        }
+        return c
+    }
+
+    public mutating func oneOf(_ name: String, _ allowed: [String]) -> String? {
+        guard let s = string(name) else { return nil }
+        guard allowed.contains(s) else {
+            issues.append(FieldIssue(field: name, message: "must be one of \(allowed.joined(separator: ", "))"))
+            return nil
+        }
+        return s
+    }
+
+    public func throwIfIssues() throws {
+        if !issues.isEmpty { throw APIError.invalidRequest("Some query parameters are invalid.", details: issues) }
+    }
+}
+
+extension KeysetCursor {
+    /// The internal key of a cursor built over integer keys.
+    var intKey: Int64? {
+        if case .int64(let k) = id { return k }
+        return nil
+    }
+}

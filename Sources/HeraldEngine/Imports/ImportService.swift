@@ -1,0 +1,206 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Logging
+import PhoneNumbers
+import ServiceLifecycle
+
+/// Runs CSV import jobs in the background (API.md §3): streams each uploaded file through the CSV
+/// reader in 1 MiB chunks, normalizes every row, and writes batches in single transactions, so
+/// memory stays flat whatever the file size. Jobs interrupted by a crash or shutdown restart from
+/// the beginning of their file (rows merge by phone, so rerunning is harmless).
+public final class ImportService: Service, Sendable {
+    let storage: Storage
+    let logger: Logger
+    let owner: String
+    let signals: AsyncStream<Void>
+    let signal: AsyncStream<Void>.Continuation
+    public static let batchSize = 2000
+    static let leaseMillis: Int64 = 60_000
+
+    public init(storage: Storage, logger: Logger = Logger(label: "herald.imports")) {
+        self.storage = storage
+        self.logger = logger
+        self.owner = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        (self.signals, self.signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks the service to look for new jobs now.
+    public func wake() { signal.yield() }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                // A tick every second, so jobs left by a crash or another node are picked up.
+                group.addTask { [signal] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        signal.yield()
+                    }
+                }
+                signal.yield()
+                for await _ in signals {
+                    if Task.isShuttingDownGracefully { break }
+                    do {
+                        try await processPending()
+                    } catch {
+                        logger.error("import loop failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [signal] in
+            signal.finish()
+        }
+    }
+
+    /// Processes every pending job whose file is on this machine. Public for tests.
+    public func processPending() async throws {
+        for job in try await storage.imports.pending() {
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
+            guard FileManager.default.fileExists(atPath: job.filePath) else { continue }
+            guard try await storage.imports.lease(job, owner: owner, until: Clock.nowMillis() + Self.leaseMillis) else { continue }
+            do {
+                try await process(job)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("import failed", metadata: ["import": "\(job.id)", "error": "\(error)"])
+                try await storage.imports.finish(job, failure: "The import stopped: \(error)")
+            }
+        }
+    }
+
+    struct Stopped: Error {}
+
+    func process(_ job: ImportStore.Pending) async throws {
+        try await storage.imports.restart(job)
+        let listKey = try await job.options.listId.asyncMap { try await storage.imports.listKey(job.scope, id: $0) } ?? nil
+        guard let handle = FileHandle(forReadingAtPath: job.filePath) else {
+            try await storage.imports.finish(job, failure: "The uploaded file is missing.")
+            return
+        }
+        defer { try? handle.close() }
+        var parser = ImportRowParser(options: job.options)
+        var reader = CSVReader()
+        var progress = ImportStore.Progress()
+        var headerProblem: ValidationError?
+        while true {
+            if Task.isShuttingDownGracefully { throw CancellationError() }
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty {
+                reader.finish { parser.consume($0) }
+            } else {
+                chunk.withUnsafeBytes { reader.feed($0) { parser.consume($0) } }
+            }
+            if let problem = parser.headerProblem { headerProblem = problem; break }
+            while parser.rows.count >= Self.batchSize || (chunk.isEmpty && (!parser.rows.isEmpty || !parser.errors.isEmpty)) {
+                let rows = Array(parser.rows.prefix(Self.batchSize))
+                parser.rows.removeFirst(rows.count)
+                let errors = parser.errors
+                parser.errors.removeAll()
+                progress.totalRows = parser.dataRows - Int64(parser.rows.count)
+                progress.invalid = parser.invalidRows
+                progress = try await storage.imports.writeBatch(job, listKey: listKey, rows: rows, errors: errors, progress: progress)
+                _ = try await storage.imports.lease(job, owner: owner, until: Clock.nowMillis() + Self.leaseMillis)
+                if chunk.isEmpty && parser.rows.isEmpty { break }
+            }
+            if chunk.isEmpty { break }
+        }
+        if let headerProblem {
+            let message = headerProblem.issues.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+            try await storage.imports.finish(job, failure: "The CSV header is not usable: \(message)")
+        } else if parser.dataRows == 0 && parser.sawHeader == false {
+            try await storage.imports.finish(job, failure: "The file is empty.")
+        } else {
+            try await storage.imports.finish(job, failure: nil)
+        }
+        try? FileManager.default.removeItem(atPath: job.filePath)
+    }
+}
+
+/// Turns CSV records into normalized contact rows and row errors.
+struct ImportRowParser {
+    let options: ImportStore.Options
+    var header: ContactImportHeader?
+    var headerProblem: ValidationError?
+    var sawHeader = false
+    var rows: [ImportStore.Row] = []
+    var errors: [ImportJob.RowError] = []
+    var dataRows: Int64 = 0
+    var invalidRows: Int64 = 0
+    let phones = PhoneNumberKit.shared
+
+    init(options: ImportStore.Options) { self.options = options }
+
+    mutating func consume(_ record: CSVRecord) {
+        guard let header else {
+            if record.isBlank { return }
+            sawHeader = true
+            do {
+                self.header = try ContactImportHeader(record: record)
+            } catch {
+                headerProblem = error
+            }
+            return
+        }
+        if record.isBlank { return }
+        dataRows += 1
+        let row: ContactImportRow
+        switch header.decode(record) {
+        case .failure(let e):
+            invalid(Int64(record.rowNumber), e.issues.first?.field ?? "row", e.issues.map(\.message).joined(separator: "; "))
+            return
+        case .success(let r): row = r
+        }
+        let raw = row.phone
+        guard !raw.isEmpty else {
+            invalid(Int64(record.rowNumber), "phone", "is empty")
+            return
+        }
+        let number: PhoneNumber
+        do {
+            number = try phones.parse(raw, defaultRegion: options.defaultCountry)
+        } catch {
+            invalid(Int64(record.rowNumber), "phone", error.message)
+            return
+        }
+        var ch = ContactChanges()
+        ch.phone = number.e164
+        ch.isTextable = number.isTextable
+        var issues = IssueCollector()
+        func set(_ value: String?, _ validate: (String, inout IssueCollector) -> String?) -> FieldUpdate<String> {
+            guard let value, let ok = validate(value, &issues) else { return .unchanged }
+            return .set(ok)
+        }
+        ch.firstName = set(row.firstName) { ContactFieldRules.validateName($0, field: "firstName", into: &$1) }
+        ch.lastName = set(row.lastName) { ContactFieldRules.validateName($0, field: "lastName", into: &$1) }
+        ch.email = set(row.email) { ContactFieldRules.validateEmail($0, into: &$1) }
+        ch.city = set(row.city) { ContactFieldRules.validateCity($0, into: &$1) }
+        ch.state = set(row.state) { ContactFieldRules.validateState($0, into: &$1) }
+        ch.zip = set(row.zip) { ContactFieldRules.validateZip($0, into: &$1) }
+        ch.timezone = set(row.timezone) { v, issues in
+            guard TimeZone(identifier: v) != nil else { issues.add("timezone", "is not an IANA time zone"); return nil }
+            return v
+        }
+        let tags = row.tags + options.tags
+        if !tags.isEmpty { ch.tags = tags }
+        if !row.customFields.isEmpty { ch.customFields = row.customFields.mapValues { Optional($0) } }
+        ch.optedOut = row.optedOut
+        // A bad optional field is reported but does not drop the row.
+        for issue in issues.issues { errors.append(ImportJob.RowError(row: Int64(record.rowNumber), field: issue.field, message: issue.message)) }
+        rows.append(ImportStore.Row(rowNumber: Int64(record.rowNumber), changes: ch))
+    }
+
+    mutating func invalid(_ row: Int64, _ field: String, _ message: String) {
+        invalidRows += 1
+        errors.append(ImportJob.RowError(row: row, field: field, message: message))
+    }
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import HeraldCore
+
+/// Compiles the contact filter language (API.md §3) to a WHERE fragment over `contacts c`.
+/// Column names come from the fixed table below; every user value is a bind.
+public enum ContactFilterSQL {
+    static func column(_ field: StandardContactField) -> String {
+        switch field {
+        case .phone: "c.phone"
+        case .firstName: "c.first_name"
+        case .lastName: "c.last_name"
+        case .email: "c.email"
+        case .city: "c.city"
+        case .state: "c.state"
+        case .zip: "c.zip"
+        case .timezone: "c.timezone"
+        case .isOptedIn: "c.opted_out_at"
+        case .optedOutAt: "c.opted_out_at"
+        case .isTextable: "c.is_textable"
+        case .createdAt: "c.created_at"
+        case .updatedAt: "c.updated_at"
+        }
+    }
+
+    public static func compile(_ filter: ContactFilter, dialect: SQLDialect) -> SQLFragment {
+        var parts: [SQLFragment] = []
+        let tagExists = "EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.org_id = c.org_id AND t.tag"
+        if !filter.tags.isEmpty {
+            if filter.tagsLogic == .and {
+                for tag in filter.tags { parts.append(SQLFragment("\(tagExists) = ?)", [.text(tag)])) }
+            } else {
+                parts.append(SQLFragment("\(tagExists) IN (\(SQLFragment.placeholders(filter.tags.count))))", filter.tags.map { .text($0) }))
+            }
+        }
+        if !filter.excludeTags.isEmpty {
+            parts.append(SQLFragment("NOT \(tagExists) IN (\(SQLFragment.placeholders(filter.excludeTags.count))))", filter.excludeTags.map { .text($0) }))
+        }
+        if !filter.listIds.isEmpty {
+            parts.append(SQLFragment(
+                "EXISTS (SELECT 1 FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.contact_id = c.id AND l.org_id = c.org_id AND l.uuid IN (\(SQLFragment.placeholders(filter.listIds.count))))",
+                filter.listIds.map { .text($0.uuidString.lowercased()) }))
+        }
+        for (values, column) in [(filter.states, "c.state"), (filter.zips, "c.zip"), (filter.cities, "c.city")] where !values.isEmpty {
+            parts.append(SQLFragment("UPPER(\(column)) IN (\(SQLFragment.placeholders(values.count)))", values.map { .text($0.uppercased()) }))
+        }
+        if !filter.conditions.isEmpty {
+            let conditions = filter.conditions.map { condition($0, dialect: dialect) }
+            parts.append(SQLFragment.join(conditions, with: filter.conditionsLogic == .and ? "AND" : "OR"))
+        }
+        return SQLFragment.join(parts, with: "AND")
+    }
+
+    /// The text form of a value, as custom fields store it.
+    static func text(_ v: ContactFilter.Value) -> String {
+        switch v {
+        case .string(let s): return s
+        case .number(let d): return d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .instant(let ms): return ContactFilter.formatInstant(epochMilliseconds: ms)
+        case .list(let l): return l.map(text).joined(separator: ",")
+        }
+    }
+
+    static func likePattern(_ s: String, prefix: Bool) -> String {
+        let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        return prefix ? escaped + "%" : "%" + escaped + "%"
+    }
+
+    static func condition(_ cond: ContactFilter.Condition, dialect: SQLDialect) -> SQLFragment {
+        switch cond.field {
+        case .standard(let field):
+            switch field.kind {
+            case .boolean:
+                let truth: Bool
+                if case .bool(let b)? = cond.value { truth = b } else { truth = true }
+                let isTrue = field == .isOptedIn ? "c.opted_out_at IS NULL" : "c.is_textable = 1"
+                let isFalse = field == .isOptedIn ? "c.opted_out_at IS NOT NULL" : "c.is_textable = 0"
+                switch cond.op {
+                case .eq: return SQLFragment(truth ? isTrue : isFalse)
+                case .neq: return SQLFragment(truth ? isFalse : isTrue)
+                case .exists: return .alwaysTrue
+                case .notExists: return .alwaysFalse
+                default: return .alwaysFalse
+                }
+            case .instant:
+                return instantCondition(column(field), cond)
+            case .text, .custom:
+                return textCondition(SQLFragment(column(field)), cond, dialect: dialect, numeric: false)
+            }
+        case .custom(let name):
+            let expr = SQLFragment(dialect.jsonText(column: "c.custom_fields"), [dialect.jsonKeyBind(name)])
+            var numeric = false
+            if case .number? = cond.value, cond.op.isOrdering { numeric = true }
+            return textCondition(expr, cond, dialect: dialect, numeric: numeric)
+        }
+    }
+
+    static func instantCondition(_ col: String, _ cond: ContactFilter.Condition) -> SQLFragment {
+        func ms(_ v: ContactFilter.Value) -> SQLValue {
+            if case .instant(let m) = v { return .int(m) }
+            if case .number(let d) = v { return .int(Int64(d)) }
+            return .null
+        }
+        switch cond.op {
+        case .exists: return SQLFragment("\(col) IS NOT NULL")
+        case .notExists: return SQLFragment("\(col) IS NULL")
+        case .in, .notIn:
+            guard case .list(let values)? = cond.value, !values.isEmpty else { return cond.op == .in ? .alwaysFalse : .alwaysTrue }
+            let sql = "\(col) \(cond.op == .in ? "IN" : "NOT IN") (\(SQLFragment.placeholders(values.count)))"
+            return SQLFragment(cond.op == .notIn ? "(\(col) IS NULL OR \(sql))" : sql, values.map(ms))
+        default:
+            guard let v = cond.value else { return .alwaysFalse }
+            let op: String
+            switch cond.op {
+            case .eq: op = "="
+            case .neq: return SQLFragment("(\(col) IS NULL OR \(col) <> ?)", [ms(v)])
+            case .gt: op = ">"
+            case .gte: op = ">="
+            case .lt: op = "<"
+            case .lte: op = "<="
+            default: return .alwaysFalse
+            }
+            return SQLFragment("\(col) \(op) ?", [ms(v)])
+        }
+    }
+
+    /// Text comparisons are case-insensitive; ordering on a number compares numerically (values
+    /// that are not numbers never match).
+    static func textCondition(_ expr: SQLFragment, _ cond: ContactFilter.Condition, dialect: SQLDialect, numeric: Bool) -> SQLFragment {
+        let e = expr.sql
+        let eb = expr.binds
+        switch cond.op {
+        case .exists: return SQLFragment("(\(e) IS NOT NULL AND \(e) <> '')", eb + eb)
+        case .notExists: return SQLFragment("(\(e) IS NULL OR \(e) = '')", eb + eb)
+        case .in, .notIn:
+            guard case .list(let values)? = cond.value, !values.isEmpty else { return cond.op == .in ? .alwaysFalse : .alwaysTrue }
+            let list = "LOWER(\(e)) IN (\(SQLFragment.placeholders(values.count)))"
+            let binds = values.map { SQLValue.text(text($0).lowercased()) }
+            if cond.op == .in { return SQLFragment(list, eb + binds) }
+            return SQLFragment("(\(e) IS NULL OR NOT \(list))", eb + eb + binds)
+        case .contains, .startsWith:
+            guard let v = cond.value else { return .alwaysFalse }
+            return SQLFragment("\(e) \(dialect.ilike) ? ESCAPE '\\'", eb + [.text(likePattern(text(v), prefix: cond.op == .startsWith))])
+        case .eq:
+            guard let v = cond.value else { return .alwaysFalse }
+            return SQLFragment("LOWER(\(e)) = ?", eb + [.text(text(v).lowercased())])
+        case .neq:
+            guard let v = cond.value else { return .alwaysFalse }
+            return SQLFragment("(\(e) IS NULL OR LOWER(\(e)) <> ?)", eb + eb + [.text(text(v).lowercased())])
+        case .gt, .gte, .lt, .lte:
+            guard let v = cond.value else { return .alwaysFalse }
+            let op = [ContactFilter.Operator.gt: ">", .gte: ">=", .lt: "<", .lte: "<="][cond.op] ?? "="
+            if numeric, case .number(let d) = v {
+                let asNumber: String
+                switch dialect {
+                case .sqlite:
+                    asNumber = "(CASE WHEN \(e) GLOB '[0-9]*' OR \(e) GLOB '-[0-9]*' OR \(e) GLOB '.[0-9]*' THEN CAST(\(e) AS REAL) END)"
+                case .postgres:
+                    asNumber = "(CASE WHEN \(e) ~ '^[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?$' THEN (\(e))::double precision END)"
+                }
+                let count = dialect == .sqlite ? 4 : 2
+                return SQLFragment("\(asNumber) \(op) ?", Array(repeating: eb, count: count).flatMap { $0 } + [.double(d)])
+            }
+            return SQLFragment("\(e) \(op) ?", eb + [.text(text(v))])
+        }
+    }
+}

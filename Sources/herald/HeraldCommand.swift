@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import HeraldAPI
+import HeraldCore
+import HeraldStore
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+@main
+struct HeraldCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Herald: a self-hosted bulk messaging campaign server.",
+        subcommands: [Serve.self, Migrate.self, Org.self, Key.self]
+    )
+}
+
+/// Options every command shares: where the database is and the config file.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Database URL: sqlite://herald.db (default) or postgres://user:password@host:port/db.")
+    var database: String?
+
+    @Option(help: "JSON configuration file (HERALD_CONFIG).")
+    var config: String?
+
+    func configuration() throws -> HeraldConfiguration {
+        let env = ProcessInfo.processInfo.environment
+        var c = HeraldConfiguration()
+        if let file = config ?? env["HERALD_CONFIG"] { try c.apply(file: file, environment: env) }
+        try c.apply(environment: env)
+        if let database { c.databaseURL = database }
+        return c
+    }
+}
+
+/// Runs `body` with an open database; PostgreSQL's pool runs beside it for the duration.
+func withDatabase<T: Sendable>(_ url: String, logger: Logger, _ body: @escaping @Sendable (Storage) async throws -> T) async throws -> T {
+    let db = try Storage.open(url: url, logger: logger)
+    guard let pg = db as? PostgresDatabase else {
+        let result = try await body(Storage(db: db))
+        await db.close()
+        return result
+    }
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { await pg.run(); return nil }
+        group.addTask { try await body(Storage(db: db)) }
+        while let result = try await group.next() {
+            if let value = result {
+                group.cancelAll()
+                return value
+            }
+        }
+        throw CancellationError()
+    }
+}
+
+func printJSON(_ object: [String: String]) {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    print(String(decoding: data, as: UTF8.self))
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the API and the engine.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on (HERALD_HOST).") var host: String?
+    @Option(help: "Port to listen on (HERALD_PORT).") var port: Int?
+    @Option(help: "all (default), api or worker.") var role: String?
+    @Option(name: .customLong("public-url"), help: "Public base URL for links (HERALD_PUBLIC_URL).") var publicURL: String?
+
+    func run() async throws {
+        var c = try common.configuration()
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let publicURL { c.publicURL = publicURL }
+        if let role {
+            guard let r = HeraldConfiguration.Role(rawValue: role) else { throw ValidationError("--role must be all, api or worker") }
+            c.role = r
+        }
+        var logger = Logger(label: "herald")
+        logger.logLevel = .info
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let db = try Storage.open(url: c.databaseURL, logger: logger)
+        let storage = Storage(db: db)
+        let herald = HeraldService(configuration: c, storage: storage, logger: logger, prometheus: registry) { boot in
+            print("Created organization \"\(boot.organization.name)\" (\(boot.organization.id)) with the simulator sender \(boot.sender.address).")
+            print("Admin API key (shown once, store it now): \(boot.apiKey)")
+        }
+        var services: [any Service] = []
+        if let pg = db as? PostgresDatabase { services.append(PostgresPoolService(database: pg)) }
+        services.append(herald)
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("Herald listening", metadata: ["address": "\(c.host):\(c.port)", "database": "\(db.dialect.rawValue)", "role": "\(c.role.rawValue)"])
+        try await group.run()
+        await db.close()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let c = try common.configuration()
+        let applied = try await withDatabase(c.databaseURL, logger: Logger(label: "herald")) { storage in
+            try await Migrator(database: storage.db).migrate()
+        }
+        print(applied.isEmpty ? "The schema is up to date." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")).")
+    }
+}
+
+struct Org: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "org", abstract: "Manage organizations.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an organization and its first admin key; prints one JSON line.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The organization's name.") var name: String
+
+        func run() async throws {
+            let c = try common.configuration()
+            let name = self.name
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 200 else { throw ValidationError("NAME must be 1 to 200 characters") }
+            let (orgId, key) = try await withDatabase(c.databaseURL, logger: Logger(label: "herald")) { storage in
+                try await Migrator(database: storage.db).migrate()
+                let org = try await storage.organizations.create(name: name, billingMode: .credits)
+                let scope = OrganizationScope(key: org.key, id: org.id)
+                let (_, secret) = try await storage.organizations.createKey(scope, name: "admin", role: .admin)
+                return (org.id, secret)
+            }
+            printJSON(["organizationId": orgId, "apiKey": key])
+        }
+    }
+}
+
+struct Key: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "key", abstract: "Manage API keys.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API key; prints one JSON line.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "The organization's id.") var org: String
+        @Option(help: "read, write or admin.") var role: String
+        @Option(help: "A name for the key.") var name: String = "cli"
+
+        func run() async throws {
+            let c = try common.configuration()
+            guard let role = APIKeyRole(rawValue: role) else { throw ValidationError("--role must be read, write or admin") }
+            let orgId = org
+            let name = self.name
+            let key = try await withDatabase(c.databaseURL, logger: Logger(label: "herald")) { storage -> String in
+                try await Migrator(database: storage.db).migrate()
+                guard let org = try await storage.organizations.find(id: orgId) else { throw ValidationError("no organization with id \(orgId)") }
+                return try await storage.organizations.createKey(OrganizationScope(key: org.key, id: org.id), name: name, role: role).1
+            }
+            printJSON(["apiKey": key])
+        }
+    }
+}
