@@ -1,0 +1,61 @@
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+@Suite("Storage basics on every engine")
+struct StorageSmokeTests {
+    @Test("bootstrap creates the default organization, admin key and simulator sender once", arguments: TestEngine.available)
+    func bootstrap(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let boot = try #require(try await storage.bootstrapIfEmpty(apiKey: "hk_fixedfixedfixedfixedfixedfixedfixed12"))
+            #expect(boot.organization.name == "Default")
+            #expect(boot.sender.address == "+12025550100")
+            #expect(boot.sender.provider == "simulator")
+            let again = try await storage.bootstrapIfEmpty(apiKey: nil)
+            #expect(again == nil)
+            let key = try #require(try await storage.organizations.authenticate(secret: "hk_fixedfixedfixedfixedfixedfixedfixed12"))
+            #expect(key.role == .admin)
+            #expect(key.organization.id == boot.organization.id)
+            let org = try await storage.organizations.get(key.organization)
+            #expect(org.defaultSenderId == boot.sender.id)
+        }
+    }
+
+    @Test("contacts merge by phone and filters compile on both engines", arguments: TestEngine.available)
+    func mergeAndFilter(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let org = try await storage.organizations.create(name: "A")
+            let scope = OrganizationScope(key: org.key, id: org.id)
+            var ch = ContactChanges()
+            ch.phone = "+19195550143"
+            ch.firstName = .set("Ada")
+            ch.tags = ["vip"]
+            ch.customFields = ["team": "blue", "score": "42"]
+            let (c1, o1) = try await storage.contacts.upsert(scope, ch)
+            #expect(o1 == .created)
+            var ch2 = ContactChanges()
+            ch2.phone = "+19195550143"
+            ch2.tags = ["donor"]
+            ch2.customFields = ["team": "red"]
+            let (c2, o2) = try await storage.contacts.upsert(scope, ch2)
+            #expect(o2 == .merged)
+            #expect(c2.id == c1.id)
+            #expect(c2.tags == ["donor", "vip"])
+            #expect(c2.customFields == ["team": "red", "score": "42"])
+            #expect(c2.firstName == "Ada")
+
+            var filter = ContactFilter()
+            filter.conditions = [
+                .init(field: .custom("score"), op: .gt, value: .number(40)),
+                .init(field: .custom("team"), op: .eq, value: .string("RED")),
+            ]
+            var q = ContactListQuery()
+            q.filter = ContactFilterSQL.compile(filter, dialect: storage.db.dialect)
+            #expect(try await storage.contacts.count(scope, q) == 1)
+            filter.conditions[0] = .init(field: .custom("score"), op: .gt, value: .number(42))
+            q.filter = ContactFilterSQL.compile(filter, dialect: storage.db.dialect)
+            #expect(try await storage.contacts.count(scope, q) == 0)
+        }
+    }
+}
