@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "herald-bench",
             dependencies: [
-                "HeraldAPI", "HeraldStore", "HeraldCore", "PhoneNumbers", "CSQLite",
+                "HeraldAPI", "HeraldStore", "HeraldCore", "HeraldEngine", "PhoneNumbers", "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -24,6 +24,7 @@ public enum HeraldServer {
         ListRoutes(storage: storage).register(on: api)
         SegmentRoutes(storage: storage).register(on: api)
         SenderRoutes(storage: storage, providerNames: Set(configuration.providers.keys)).register(on: api)
+        CampaignRoutes(storage: storage).register(on: api)
         return router
     }
 

@@ -12,6 +12,7 @@ public struct Storage: Sendable {
     public var senders: SenderStore { SenderStore(db: db) }
     public var imports: ImportStore { ImportStore(db: db) }
     public var idempotency: IdempotencyStore { IdempotencyStore(db: db) }
+    public var campaigns: CampaignStore { CampaignStore(db: db) }
 
     public init(db: any SQLDatabase) { self.db = db }
 

@@ -190,7 +190,9 @@ struct SegmentRoutes {
         }
         api.delete("segments/:id") { _, context in
             try context.require(.write)
-            try await storage.segments.delete(try context.scope(), id: try context.parameters.require("id"), inUse: CampaignUsage.segmentInUse)
+            let scope = try context.scope()
+            let id = try context.parameters.require("id")
+            try await storage.segments.delete(scope, id: id) { c, _ in try await CampaignStore.segmentInUse(c, scope, id) }
             return JSONResponse.noContent()
         }
         api.get("segments/:id/contacts") { request, context in
@@ -239,7 +241,3 @@ struct SegmentRoutes {
     }
 }
 
-/// Whether campaigns use a segment; campaigns arrive with their own issue, so for now nothing does.
-enum CampaignUsage {
-    @Sendable static func segmentInUse(_ c: any SQLConnection, _ segmentKey: Int64) async throws -> Bool { false }
-}

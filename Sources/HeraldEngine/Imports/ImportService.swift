@@ -73,52 +73,104 @@ public final class ImportService: Service, Sendable {
 
     struct Stopped: Error {}
 
+    /// A parsed batch handed from the parsing task to the writing task.
+    struct Batch: Sendable {
+        var rows: [ImportStore.Row]
+        var errors: [ImportJob.RowError]
+        var totalRows: Int64
+        var invalid: Int64
+    }
+
+    /// How the parsing task ended.
+    struct ParseOutcome: Sendable {
+        var headerProblem: ValidationError?
+        var dataRows: Int64
+        var sawHeader: Bool
+    }
+
+    /// Batches parsed ahead of the writer at most; bounds memory whatever the file size.
+    static let batchesInFlight = 4
+
     func process(_ job: ImportStore.Pending) async throws {
         try await storage.imports.restart(job)
         let listKey = try await job.options.listId.asyncMap { try await storage.imports.listKey(job.scope, id: $0) } ?? nil
-        guard let handle = FileHandle(forReadingAtPath: job.filePath) else {
+        guard FileManager.default.isReadableFile(atPath: job.filePath) else {
             try await storage.imports.finish(job, failure: "The uploaded file is missing.")
             return
         }
-        defer { try? handle.close() }
-        var parser = ImportRowParser(options: job.options)
-        var reader = CSVReader()
-        var progress = ImportStore.Progress()
-        var headerProblem: ValidationError?
-        while true {
-            if Task.isShuttingDownGracefully { throw CancellationError() }
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty {
-                reader.finish { parser.consume($0) }
-            } else {
-                chunk.withUnsafeBytes { reader.feed($0) { parser.consume($0) } }
+        // Parsing (CSV, phone numbers, field rules) and writing each keep one core busy: the
+        // parser runs in a child task and hands batches to the writer (this task) through a
+        // stream; it waits for a credit whenever `batchesInFlight` batches are unwritten.
+        let (batches, batchSink) = AsyncStream.makeStream(of: Batch.self)
+        let (credits, creditSink) = AsyncStream.makeStream(of: Void.self)
+        let outcome = try await withThrowingTaskGroup(of: ParseOutcome.self) { group in
+            group.addTask {
+                defer { batchSink.finish() }
+                return try await Self.parse(job, into: batchSink, credits: credits)
             }
-            if let problem = parser.headerProblem { headerProblem = problem; break }
-            while parser.rows.count >= Self.batchSize || (chunk.isEmpty && (!parser.rows.isEmpty || !parser.errors.isEmpty)) {
-                let rows = Array(parser.rows.prefix(Self.batchSize))
-                parser.rows.removeFirst(rows.count)
-                let errors = parser.errors
-                parser.errors.removeAll()
-                progress.totalRows = parser.dataRows - Int64(parser.rows.count)
-                progress.invalid = parser.invalidRows
-                progress = try await storage.imports.writeBatch(job, listKey: listKey, rows: rows, errors: errors, progress: progress)
+            defer { creditSink.finish() }
+            var progress = ImportStore.Progress()
+            for await batch in batches {
+                try Task.checkCancellation()
+                progress.totalRows = batch.totalRows
+                progress.invalid = batch.invalid
+                progress = try await storage.imports.writeBatch(job, listKey: listKey, rows: batch.rows, errors: batch.errors, progress: progress)
                 _ = try await storage.imports.lease(job, owner: owner, until: Clock.nowMillis() + Self.leaseMillis)
-                if chunk.isEmpty && parser.rows.isEmpty { break }
+                creditSink.yield()
             }
-            if chunk.isEmpty { break }
+            guard let outcome = try await group.next() else { throw CancellationError() }
+            return outcome
         }
-        if let headerProblem {
+        if let headerProblem = outcome.headerProblem {
             let message = headerProblem.issues.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
             try await storage.imports.finish(job, failure: "The CSV header is not usable: \(message)")
-        } else if parser.dataRows == 0 && parser.sawHeader == false {
+        } else if outcome.dataRows == 0 && outcome.sawHeader == false {
             try await storage.imports.finish(job, failure: "The file is empty.")
         } else {
             try await storage.imports.finish(job, failure: nil)
         }
         try? FileManager.default.removeItem(atPath: job.filePath)
     }
-}
 
+    /// Streams the file through the CSV reader in 1 MiB chunks and yields batches of at most
+    /// `batchSize` rows (the last batch also carries trailing errors), waiting for a credit
+    /// from `credits` before getting more than `batchesInFlight` batches ahead.
+    static func parse(_ job: ImportStore.Pending, into sink: AsyncStream<Batch>.Continuation, credits: AsyncStream<Void>) async throws -> ParseOutcome {
+        guard let handle = FileHandle(forReadingAtPath: job.filePath) else { throw CocoaError(.fileNoSuchFile) }
+        defer { try? handle.close() }
+        var parser = ImportRowParser(options: job.options)
+        var reader = CSVReader()
+        var pendingCredits = credits.makeAsyncIterator()
+        var inFlight = 0
+        while true {
+            if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty {
+                reader.finish { parser.consume($0) }
+            } else {
+                chunk.withUnsafeBytes { reader.feed($0) { parser.consume($0) } }
+            }
+            if parser.headerProblem != nil { break }
+            var offset = 0
+            while parser.rows.count - offset >= batchSize || (chunk.isEmpty && (offset < parser.rows.count || !parser.errors.isEmpty)) {
+                let end = min(parser.rows.count, offset + batchSize)
+                let batch = Batch(rows: Array(parser.rows[offset..<end]), errors: parser.errors,
+                                  totalRows: parser.dataRows - Int64(parser.rows.count - end), invalid: parser.invalidRows)
+                offset = end
+                parser.errors.removeAll(keepingCapacity: true)
+                if inFlight >= batchesInFlight {
+                    guard await pendingCredits.next() != nil else { throw CancellationError() }
+                    inFlight -= 1
+                }
+                inFlight += 1
+                sink.yield(batch)
+            }
+            parser.rows.removeFirst(offset)
+            if chunk.isEmpty { break }
+        }
+        return ParseOutcome(headerProblem: parser.headerProblem, dataRows: parser.dataRows, sawHeader: parser.sawHeader)
+    }
+}
 /// Turns CSV records into normalized contact rows and row errors.
 struct ImportRowParser {
     let options: ImportStore.Options

@@ -64,7 +64,10 @@ public enum Schema {
         CREATE UNIQUE INDEX contacts_org_phone ON contacts (org_id, phone);
         CREATE INDEX contacts_org_updated ON contacts (org_id, updated_at, id);
         CREATE INDEX contacts_org_created ON contacts (org_id, created_at, id);
-        CREATE INDEX contacts_org_state ON contacts (org_id, state);
+        CREATE INDEX contacts_org_state ON contacts (org_id, UPPER(state), updated_at);
+        CREATE INDEX contacts_org_first_name ON contacts (org_id, LOWER(first_name));
+        CREATE INDEX contacts_org_last_name ON contacts (org_id, LOWER(last_name));
+        CREATE INDEX contacts_org_email ON contacts (org_id, LOWER(email));
         CREATE INDEX contacts_org_zip ON contacts (org_id, zip);
         CREATE TABLE contact_tags (
             org_id BIGINT NOT NULL,
@@ -153,6 +156,77 @@ public enum Schema {
             PRIMARY KEY (api_key_id, idem_key)
         );
         CREATE INDEX idempotency_created ON idempotency_keys (created_at)
+        """),
+        Migration(version: 2, name: "campaigns, their audiences and messages", sql: """
+        CREATE TABLE campaigns (
+            id {{pk}},
+            uuid TEXT NOT NULL UNIQUE,
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            name TEXT,
+            status TEXT NOT NULL,
+            paused_from TEXT,
+            definition TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            sender_uuid TEXT,
+            segment_uuid TEXT,
+            scheduled_for BIGINT,
+            total_count BIGINT NOT NULL DEFAULT 0,
+            queued_count BIGINT NOT NULL DEFAULT 0,
+            sent_count BIGINT NOT NULL DEFAULT 0,
+            delivered_count BIGINT NOT NULL DEFAULT 0,
+            undelivered_count BIGINT NOT NULL DEFAULT 0,
+            failed_count BIGINT NOT NULL DEFAULT 0,
+            skipped_count BIGINT NOT NULL DEFAULT 0,
+            cancelled_count BIGINT NOT NULL DEFAULT 0,
+            unknown_count BIGINT NOT NULL DEFAULT 0,
+            reply_count BIGINT NOT NULL DEFAULT 0,
+            opt_out_count BIGINT NOT NULL DEFAULT 0,
+            click_count BIGINT NOT NULL DEFAULT 0,
+            unique_click_count BIGINT NOT NULL DEFAULT 0,
+            credits_used BIGINT NOT NULL DEFAULT 0,
+            ab_test_winner TEXT,
+            failure_reason TEXT,
+            next_send_at BIGINT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            started_at BIGINT,
+            completed_at BIGINT
+        );
+        CREATE INDEX campaigns_org ON campaigns (org_id, id);
+        CREATE INDEX campaigns_status ON campaigns (status, scheduled_for);
+        CREATE INDEX campaigns_segment ON campaigns (org_id, segment_uuid);
+        CREATE TABLE campaign_audience (
+            campaign_id BIGINT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            contact_id BIGINT NOT NULL,
+            org_id BIGINT NOT NULL,
+            PRIMARY KEY (campaign_id, contact_id)
+        );
+        CREATE TABLE campaign_messages (
+            id {{pk}},
+            org_id BIGINT NOT NULL,
+            campaign_id BIGINT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            contact_id BIGINT NOT NULL,
+            phone TEXT NOT NULL,
+            variant TEXT,
+            status TEXT NOT NULL,
+            body TEXT,
+            encoding TEXT,
+            segments INTEGER,
+            credits INTEGER,
+            error_code TEXT,
+            error_message TEXT,
+            provider_message_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at BIGINT NOT NULL DEFAULT 0,
+            sent_at BIGINT,
+            delivered_at BIGINT,
+            replied_at BIGINT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            UNIQUE (campaign_id, contact_id)
+        );
+        CREATE INDEX campaign_messages_org_sent ON campaign_messages (org_id, sent_at);
+        CREATE INDEX campaign_messages_contact ON campaign_messages (contact_id, sent_at)
         """),
     ]
 }

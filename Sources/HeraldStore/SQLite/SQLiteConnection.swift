@@ -160,6 +160,14 @@ public final class SQLiteConnection: SQLConnection, @unchecked Sendable {
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 
+    /// A cached prepared statement for bulk paths that bind and step directly, without building
+    /// `SQLValue` arrays. Valid until the connection closes; used by one task at a time.
+    public func statement(_ sql: String) throws -> SQLiteStatement {
+        SQLiteStatement(handle: try prepare(sql), connection: self, sql: sql)
+    }
+
+    func stepError(_ rc: Int32, sql: String) -> SQLError { error(rc, sql: sql) }
+
     // MARK: SQLConnection
 
     @discardableResult
@@ -174,4 +182,50 @@ public final class SQLiteConnection: SQLConnection, @unchecked Sendable {
     public func executeMany(_ sql: String, _ rows: [[SQLValue]]) async throws {
         for row in rows { try executeSync(sql, row) }
     }
+}
+
+/// A prepared statement bound and stepped directly (see `SQLiteConnection.statement(_:)`).
+/// Parameter indexes start at 1, column indexes at 0.
+public struct SQLiteStatement {
+    let handle: OpaquePointer
+    let connection: SQLiteConnection
+    let sql: String
+
+    /// Binds text, or NULL for `nil`.
+    @inline(__always)
+    public func bind(_ index: Int32, _ value: String?) {
+        guard var value else { sqlite3_bind_null(handle, index); return }
+        value.withUTF8 { buf in
+            guard let base = buf.baseAddress else { sqlite3_bind_text(handle, index, "", 0, sqliteTransient); return }
+            _ = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                sqlite3_bind_text(handle, index, $0, Int32(buf.count), sqliteTransient)
+            }
+        }
+    }
+
+    /// Binds an integer, or NULL for `nil`.
+    @inline(__always)
+    public func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    /// Steps once: true when a row is available, false when done. Throws on error (the statement
+    /// is reset then).
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        let error = connection.stepError(rc, sql: sql)
+        sqlite3_reset(handle)
+        throw error
+    }
+
+    /// Column `index` of the current row as an integer, or `nil` when NULL.
+    public func optionalInt(_ index: Int32) -> Int64? {
+        sqlite3_column_type(handle, index) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, index)
+    }
+
+    /// Resets the statement for the next execution (bindings are kept until rebound).
+    public func reset() { sqlite3_reset(handle) }
 }

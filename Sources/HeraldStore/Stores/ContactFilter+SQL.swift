@@ -24,7 +24,9 @@ public enum ContactFilterSQL {
 
     public static func compile(_ filter: ContactFilter, dialect: SQLDialect) -> SQLFragment {
         var parts: [SQLFragment] = []
-        let tagExists = "EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.org_id = c.org_id AND t.tag"
+        // Tag rows always carry their contact's organization, so the (contact_id, tag) primary key
+        // alone answers each probe.
+        let tagExists = "EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag"
         if !filter.tags.isEmpty {
             if filter.tagsLogic == .and {
                 for tag in filter.tags { parts.append(SQLFragment("\(tagExists) = ?)", [.text(tag)])) }
@@ -51,7 +53,7 @@ public enum ContactFilterSQL {
     }
 
     /// The text form of a value, as custom fields store it.
-    static func text(_ v: ContactFilter.Value) -> String {
+    public static func text(_ v: ContactFilter.Value) -> String {
         switch v {
         case .string(let s): return s
         case .number(let d): return d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
@@ -61,7 +63,7 @@ public enum ContactFilterSQL {
         }
     }
 
-    static func likePattern(_ s: String, prefix: Bool) -> String {
+    public static func likePattern(_ s: String, prefix: Bool) -> String {
         let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
         return prefix ? escaped + "%" : "%" + escaped + "%"
     }

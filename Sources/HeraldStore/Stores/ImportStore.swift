@@ -99,9 +99,25 @@ public struct ImportStore: Sendable {
 
     /// Writes one batch of rows in one transaction: each row merges by phone (a row whose phone an
     /// earlier row of this import already wrote counts as a duplicate row), then records progress
-    /// and row errors. Returns the updated progress.
+    /// and row errors. Returns the updated progress. On SQLite the rows go through prepared
+    /// statements bound directly (`writeRowsSQLite`); elsewhere through the portable stores.
     public func writeBatch(_ job: Pending, listKey: Int64?, rows: [Row], errors: [ImportJob.RowError], progress: Progress) async throws -> Progress {
-        try await db.transaction { c in
+        if let sqlite = db as? SQLiteDatabase {
+            return try await sqlite.withWriter { c in
+                try c.run("BEGIN IMMEDIATE")
+                do {
+                    var p = progress
+                    try writeRowsSQLite(c, job, listKey: listKey, rows: rows, progress: &p)
+                    try await finishBatch(c, job, errors: errors, progress: p)
+                    try c.run("COMMIT")
+                    return p
+                } catch {
+                    try? c.run("ROLLBACK")
+                    throw error
+                }
+            }
+        }
+        return try await db.transaction { c in
             var p = progress
             let contacts = ContactStore(db: db)
             let now = Clock.nowMillis()
@@ -122,16 +138,111 @@ public struct ImportStore: Sendable {
                                         [.int(listKey), .int(key), .int(job.scope.key), .int(now)])
                 }
             }
-            if !errors.isEmpty {
-                let stored = try await c.queryOne("SELECT COUNT(*) FROM import_errors WHERE import_id = ?", [.int(job.key)])?.int(0) ?? 0
-                for e in errors.prefix(max(0, Self.maxStoredErrors - Int(stored))) {
-                    try await c.execute("INSERT INTO import_errors (import_id, row_number, field, message) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                        [.int(job.key), .int(e.row), .text(e.field), .text(e.message)])
-                }
-            }
-            try await c.execute("UPDATE imports SET total_rows = ?, created = ?, merged = ?, invalid = ?, duplicate_rows = ? WHERE id = ?",
-                                [.int(p.totalRows), .int(p.created), .int(p.merged), .int(p.invalid), .int(p.duplicateRows), .int(job.key)])
+            try await finishBatch(c, job, errors: errors, progress: p)
             return p
+        }
+    }
+
+    /// Stores the batch's row errors (the first `maxStoredErrors` of the job) and its counters.
+    func finishBatch(_ c: any SQLConnection, _ job: Pending, errors: [ImportJob.RowError], progress p: Progress) async throws {
+        if !errors.isEmpty {
+            let stored = try await c.queryOne("SELECT COUNT(*) FROM import_errors WHERE import_id = ?", [.int(job.key)])?.int(0) ?? 0
+            for e in errors.prefix(max(0, Self.maxStoredErrors - Int(stored))) {
+                try await c.execute("INSERT INTO import_errors (import_id, row_number, field, message) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                    [.int(job.key), .int(e.row), .text(e.field), .text(e.message)])
+            }
+        }
+        try await c.execute("UPDATE imports SET total_rows = ?, created = ?, merged = ?, invalid = ?, duplicate_rows = ? WHERE id = ?",
+                            [.int(p.totalRows), .int(p.created), .int(p.merged), .int(p.invalid), .int(p.duplicateRows), .int(job.key)])
+    }
+
+    /// The SQLite fast path of `writeBatch`, with the same semantics as `ContactStore.insert` and
+    /// `ContactStore.apply` for import changes (fields are only ever set or left alone, never
+    /// cleared): one index probe per row, then one INSERT or one fixed-shape UPDATE, then the
+    /// tag rows; no per-row `SQLValue` arrays, SQL strings or suspension points.
+    func writeRowsSQLite(_ c: SQLiteConnection, _ job: Pending, listKey: Int64?, rows: [Row], progress p: inout Progress) throws {
+        let lookup = try c.statement("SELECT id, last_import_id FROM contacts WHERE org_id = ?1 AND phone = ?2")
+        let insert = try c.statement("""
+            INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, timezone, custom_fields, opted_out_at, is_textable, last_import_id, created_at, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+            """)
+        let update = try c.statement("""
+            UPDATE contacts SET is_textable = COALESCE(?2, is_textable), first_name = COALESCE(?3, first_name), last_name = COALESCE(?4, last_name),
+              email = COALESCE(?5, email), city = COALESCE(?6, city), state = COALESCE(?7, state), zip = COALESCE(?8, zip),
+              timezone = COALESCE(?9, timezone), custom_fields = CASE WHEN ?10 IS NULL THEN custom_fields ELSE json_patch(custom_fields, ?10) END,
+              opted_out_at = CASE ?11 WHEN 1 THEN COALESCE(opted_out_at, ?12) WHEN 0 THEN NULL ELSE opted_out_at END,
+              last_import_id = ?13, updated_at = ?12
+            WHERE id = ?1
+            """)
+        let tag = try c.statement("INSERT INTO contact_tags (org_id, contact_id, tag) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+        let member = try c.statement("INSERT INTO list_members (list_id, contact_id, org_id, added_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
+        let org = job.scope.key
+        let now = Clock.nowMillis()
+        for row in rows {
+            let ch = row.changes
+            lookup.bind(1, org)
+            lookup.bind(2, ch.phone ?? "")
+            var existing: (key: Int64, lastImport: Int64?)?
+            if try lookup.step() { existing = (lookup.optionalInt(0) ?? 0, lookup.optionalInt(1)) }
+            lookup.reset()
+            let custom = ch.customFields.map { CustomFieldsCodec.encodeFast($0) }
+            let key: Int64
+            if let existing {
+                key = existing.key
+                if existing.lastImport == job.key { p.duplicateRows += 1 } else { p.merged += 1 }
+                update.bind(1, key)
+                update.bind(2, ch.isTextable.map { $0 ? 1 : 0 })
+                update.bind(3, ch.firstName.valueOrNil)
+                update.bind(4, ch.lastName.valueOrNil)
+                update.bind(5, ch.email.valueOrNil)
+                update.bind(6, ch.city.valueOrNil)
+                update.bind(7, ch.state.valueOrNil)
+                update.bind(8, ch.zip.valueOrNil)
+                update.bind(9, ch.timezone.valueOrNil)
+                update.bind(10, custom.flatMap { $0 == "{}" ? nil : $0 })
+                update.bind(11, ch.optedOut.map { $0 ? 1 : 0 })
+                update.bind(12, now)
+                update.bind(13, job.key)
+                do { try update.step() } catch let e as SQLError where e.isUniqueViolation {
+                    throw StoreError.conflict(field: "phone", message: "another contact already has this phone number")
+                }
+                update.reset()
+            } else {
+                insert.bind(1, IDs.make())
+                insert.bind(2, org)
+                insert.bind(3, ch.phone ?? "")
+                insert.bind(4, ch.firstName.valueOrNil)
+                insert.bind(5, ch.lastName.valueOrNil)
+                insert.bind(6, ch.email.valueOrNil)
+                insert.bind(7, ch.city.valueOrNil)
+                insert.bind(8, ch.state.valueOrNil)
+                insert.bind(9, ch.zip.valueOrNil)
+                insert.bind(10, ch.timezone.valueOrNil)
+                insert.bind(11, custom ?? "{}")
+                insert.bind(12, (ch.optedOut ?? false) ? now : nil)
+                insert.bind(13, (ch.isTextable ?? true) ? 1 : 0)
+                insert.bind(14, job.key)
+                insert.bind(15, now)
+                try insert.step()
+                insert.reset()
+                key = c.lastInsertRowID
+                p.created += 1
+            }
+            for t in ch.tags ?? [] {
+                tag.bind(1, org)
+                tag.bind(2, key)
+                tag.bind(3, t)
+                try tag.step()
+                tag.reset()
+            }
+            if let listKey {
+                member.bind(1, listKey)
+                member.bind(2, key)
+                member.bind(3, org)
+                member.bind(4, now)
+                try member.step()
+                member.reset()
+            }
         }
     }
 

@@ -1,0 +1,375 @@
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+import HTTPTypes
+import Hummingbird
+
+/// `/api/campaigns` (API.md §5.3, seed 000): compose, validate, estimate, schedule and launch.
+/// Sending itself belongs to the engine; here a launched campaign reaches `scheduled` or `pending`.
+struct CampaignRoutes {
+    let storage: Storage
+    var estimator: CampaignEstimator { CampaignEstimator(storage: storage) }
+    static let maxInlineRecipients = 10_000
+
+    func register(on api: RouterGroup<HeraldRequestContext>) {
+        api.get("campaigns") { request, context in
+            var q = QueryParameters(request)
+            let limit = q.limit()
+            let cursor = q.cursor()
+            let status = q.oneOf("status", CampaignStatus.allCases.map(\.rawValue)).flatMap(CampaignStatus.init(rawValue:))
+            let search = q.string("search")
+            try q.throwIfIssues()
+            let items = try await storage.campaigns.list(try context.scope(), status: status, search: search, before: cursor?.intKey, limit: limit)
+            return Paging.bareArray(items.map { CampaignPresenter.campaign($0) }, last: items.count == limit ? items.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+        }
+        api.post("campaigns") { request, context in
+            try context.require(.write)
+            return try await launch(request, context: context)
+        }
+        api.post("campaigns/draft") { request, context in
+            try context.require(.write)
+            let scope = try context.scope()
+            let org = try await storage.organizations.get(scope)
+            let object = try await Self.readObject(request, context: context)
+            let fields = try Self.decode(object)
+            var issues = IssueCollector()
+            fields.collectDraftIssues(into: &issues)
+            let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
+            try issues.throwIfAny()
+            let campaign = try await storage.campaigns.create(scope, fields: fields, status: .draft, audience: audience.inlineKeys)
+            return JSONResponse.make(try await present(scope, campaign), status: .created)
+        }
+        api.post("campaigns/estimate") { request, context in
+            let scope = try context.scope()
+            let org = try await storage.organizations.get(scope)
+            let fields = try Self.decode(try await Self.readObject(request, context: context))
+            var issues = IssueCollector()
+            fields.collectDraftIssues(into: &issues)
+            if fields.audienceSourceFields.isEmpty {
+                for f in ["segmentId", "contactFilter", "listIds", "recipients"] { issues.add(f, "one audience source is required to estimate") }
+            }
+            let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: false)
+            try issues.throwIfAny()
+            let estimate = try await estimator.estimate(scope, organization: org, fields: fields, audience: audience.estimateAudience, now: Date())
+            return JSONResponse.make(CampaignPresenter.estimate(estimate))
+        }
+        api.get("campaigns/:id") { _, context in
+            let scope = try context.scope()
+            let campaign = try await storage.campaigns.get(scope, id: try context.parameters.require("id"))
+            return JSONResponse.make(try await present(scope, campaign, detailed: true))
+        }
+        api.patch("campaigns/:id") { request, context in
+            try context.require(.write)
+            let scope = try context.scope()
+            let id = try context.parameters.require("id")
+            let current = try await storage.campaigns.get(scope, id: id)
+            guard current.status == .draft else {
+                throw APIError.invalidState("Only a draft can be edited; this campaign is \(current.status.rawValue).")
+            }
+            let org = try await storage.organizations.get(scope)
+            let patch = try await Self.readObject(request, context: context)
+            let fields = try Self.decode(Self.merge(current.fields, patch))
+            var issues = IssueCollector()
+            fields.collectDraftIssues(into: &issues)
+            let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
+            try issues.throwIfAny()
+            let updated = try await storage.campaigns.updateDraft(scope, id: id, fields: fields, audience: audience.inlineKeys)
+            return JSONResponse.make(try await present(scope, updated))
+        }
+        api.delete("campaigns/:id") { _, context in
+            try context.require(.write)
+            try await storage.campaigns.delete(try context.scope(), id: try context.parameters.require("id"))
+            return JSONResponse.noContent()
+        }
+        for (path, action) in [("pause", CampaignAction.pause), ("resume", .resume), ("cancel", .cancel), ("unschedule", .unschedule)] {
+            api.post("campaigns/:id/\(path)") { _, context in
+                try context.require(.write)
+                let scope = try context.scope()
+                let campaign = try await storage.campaigns.apply(scope, id: try context.parameters.require("id"), action: action)
+                return JSONResponse.make(try await present(scope, campaign))
+            }
+        }
+        api.post("campaigns/:id/duplicate") { _, context in
+            try context.require(.write)
+            let scope = try context.scope()
+            let source = try await storage.campaigns.get(scope, id: try context.parameters.require("id"))
+            var fields = source.fields
+            fields.name = String(("Copy of " + (source.fields.name ?? "campaign")).prefix(200))
+            fields.scheduledFor = nil
+            let audience = fields.audience == nil && source.fields.audienceSourceFields.isEmpty
+                ? try await storage.campaigns.audienceContacts(scope, campaignKey: source.key) : nil
+            let copy = try await storage.campaigns.create(scope, fields: fields, status: .draft, audience: audience)
+            return JSONResponse.make(try await present(scope, copy), status: .created)
+        }
+        api.get("campaigns/:id/estimate") { _, context in
+            let scope = try context.scope()
+            let campaign = try await storage.campaigns.get(scope, id: try context.parameters.require("id"))
+            let org = try await storage.organizations.get(scope)
+            var issues = IssueCollector()
+            let audience = try await resolveStored(scope, campaign: campaign, org: org, issues: &issues)
+            try issues.throwIfAny()
+            let estimate = try await estimator.estimate(scope, organization: org, fields: campaign.fields, audience: audience, now: Date())
+            return JSONResponse.make(CampaignPresenter.estimate(estimate))
+        }
+    }
+
+    // MARK: launch
+
+    func launch(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let scope = try context.scope()
+        let org = try await storage.organizations.get(scope)
+        var object = try await Self.readObject(request, context: context)
+        var draft: CampaignRecord?
+        if case .string(let draftId)? = object["draftId"] {
+            guard let found = try? await storage.campaigns.get(scope, id: draftId) else {
+                throw ValidationError(field: "draftId", message: "no such draft in this organization")
+            }
+            guard found.status == .draft else {
+                throw APIError.invalidState("draftId names a campaign that is \(found.status.rawValue), not a draft.")
+            }
+            object = Self.merge(found.fields, object)
+            draft = found
+        }
+        let fields = try Self.decode(object)
+        var issues = IssueCollector()
+        let known = try await storage.contacts.customFieldNames(scope)
+        fields.collectDraftIssues(into: &issues)
+        fields.collectLaunchIssues(into: &issues, knownCustomFields: known.union(fields.recipients?.flatMap { $0.customFields?.keys.map { $0 } ?? [] } ?? []))
+        var audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: false)
+        if fields.audienceSourceFields.isEmpty, let draft, audience.inlineKeys == nil {
+            // A draft whose recipients were given inline keeps them.
+            let keys = try await storage.campaigns.audienceContacts(scope, campaignKey: draft.key)
+            if !keys.isEmpty {
+                issues = IssueCollector(issues.issues.filter { !["segmentId", "contactFilter", "listIds", "recipients"].contains($0.field) })
+                audience = ResolvedCampaignAudience(stored: .contacts(keys), inlineKeys: keys)
+            }
+        }
+        try issues.throwIfAny()
+        // Everything is valid: now inline recipients become contacts.
+        if fields.recipients != nil {
+            var again = IssueCollector()
+            audience = try await resolveReferences(scope, org: org, fields: fields, issues: &again, upsertRecipients: true)
+            try again.throwIfAny()
+        }
+        let now = Date()
+        let estimate = try await estimator.estimate(scope, organization: org, fields: fields, audience: audience.estimateAudience, now: now)
+        if fields.acknowledgeDuplicateSend != true, let stored = audience.stored {
+            let zone = TimeZone(identifier: org.timezone) ?? TimeZone(identifier: "UTC")!
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            let dayStart = calendar.startOfDay(for: now)
+            let overlap = try await storage.campaigns.recentOverlap(scope, stored, since: Int64(dayStart.timeIntervalSince1970 * 1000), excluding: draft?.key)
+            if overlap.count > 0 {
+                var details = [FieldIssue(field: "audience", message: "\(overlap.count) recipients already got a message today from another campaign")]
+                details += overlap.campaigns.map { FieldIssue(field: "campaigns", message: "\($0.id)\($0.name.map { " (\($0))" } ?? "")") }
+                throw APIError(.conflict, "duplicate_send",
+                               "\(overlap.count) recipients already got a message from another campaign today (organization time). Send acknowledgeDuplicateSend: true to send anyway.",
+                               details: details)
+            }
+        }
+        if org.billingMode == .credits && estimate.credits > org.creditBalance {
+            throw APIError(.unprocessableContent, "insufficient_credits",
+                           "This campaign needs \(estimate.credits) credits; the balance is \(org.creditBalance).",
+                           details: [FieldIssue(field: "credits", message: "needs \(estimate.credits), balance \(org.creditBalance)")])
+        }
+        let status = CampaignSchedule.launchStatus(scheduledFor: fields.scheduledFor, now: now)
+        var stored = fields
+        if status == .pending { stored.scheduledFor = nil }
+        let campaign: CampaignRecord
+        if let draft {
+            campaign = try await storage.campaigns.launchDraft(scope, id: draft.id, fields: stored, status: status, audience: audience.inlineKeys)
+        } else {
+            campaign = try await storage.campaigns.create(scope, fields: stored, status: status, audience: audience.inlineKeys)
+        }
+        return JSONResponse.make(try await present(scope, campaign), status: .created)
+    }
+
+    // MARK: references and audiences
+
+    struct ResolvedCampaignAudience {
+        var stored: ResolvedAudience?
+        var inline: EstimateAudience?
+        var inlineKeys: [Int64]?
+
+        init(stored: ResolvedAudience? = nil, inline: EstimateAudience? = nil, inlineKeys: [Int64]? = nil) {
+            self.stored = stored
+            self.inline = inline
+            self.inlineKeys = inlineKeys
+        }
+
+        var estimateAudience: EstimateAudience {
+            if let inline { return inline }
+            return .stored(stored ?? .contacts([]))
+        }
+    }
+
+    /// Checks every id the fields refer to (segment, lists, sender) and resolves the audience.
+    /// Inline recipients are normalized; with `upsertRecipients` they become contacts.
+    func resolveReferences(_ scope: OrganizationScope, org: Organization, fields: CampaignFields, issues: inout IssueCollector, upsertRecipients: Bool) async throws -> ResolvedCampaignAudience {
+        if let senderId = fields.senderId {
+            if (try? await storage.senders.get(scope, id: senderId)) == nil { issues.add("senderId", "no such sender in this organization") }
+        }
+        guard fields.audienceSourceFields.count == 1 else { return ResolvedCampaignAudience() }
+        switch fields.audience {
+        case .segment(let id)?:
+            guard let segment = try? await storage.segments.get(scope, id: id) else {
+                issues.add("segmentId", "no such segment in this organization")
+                return ResolvedCampaignAudience()
+            }
+            let json = (try? JSONDecoder().decode(FilterJSON.self, from: Data(segment.filterJSON.utf8))) ?? .object([:])
+            guard let filter = try? ContactFilter(validating: json) else { return ResolvedCampaignAudience() }
+            return ResolvedCampaignAudience(stored: .filter(filter))
+        case .filter(let raw)?:
+            guard let filter = try? ContactFilter(validating: raw, path: "contactFilter") else { return ResolvedCampaignAudience() }
+            if !filter.listIds.isEmpty {
+                let missing = try await storage.lists.keys(scope, ids: filter.listIds.map { $0.uuidString.lowercased() }).missing
+                for m in missing { issues.add("contactFilter.listIds", "no such list: \(m)") }
+            }
+            return ResolvedCampaignAudience(stored: .filter(filter))
+        case .lists(let ids)?:
+            if ids.isEmpty { issues.add("listIds", "must name at least one list") }
+            var uuids: [UUID] = []
+            for (i, id) in ids.enumerated() {
+                guard let u = UUID(uuidString: id), (try? await storage.lists.get(scope, id: id)) != nil else {
+                    issues.add("listIds[\(i)]", "no such list in this organization")
+                    continue
+                }
+                uuids.append(u)
+            }
+            var filter = ContactFilter()
+            filter.listIds = uuids
+            return ResolvedCampaignAudience(stored: .filter(filter))
+        case .recipients(let list)?:
+            if list.isEmpty { issues.add("recipients", "must hold at least one recipient") }
+            if list.count > Self.maxInlineRecipients { issues.add("recipients", "must hold at most \(Self.maxInlineRecipients) recipients; import larger audiences") ; return ResolvedCampaignAudience() }
+            var seen = Set<String>()
+            var unique: [InlineRecipient] = []
+            var changes: [ContactChanges] = []
+            var duplicates: Int64 = 0
+            var notTextable: Int64 = 0
+            var optedOut: Int64 = 0
+            for (i, r) in list.enumerated() {
+                guard let raw = r.phone, !raw.isEmpty else {
+                    if fields.ignoreInvalidPhoneNumbers != true { issues.add("recipients[\(i)].phone", "is required") }
+                    continue
+                }
+                switch ContactInput.phone(raw, defaultCountry: org.defaultCountry, field: "recipients[\(i)].phone") {
+                case .failure(let issue):
+                    if fields.ignoreInvalidPhoneNumbers != true { issues.add(issue.field, "\(issue.message) (\(raw))") }
+                case .success(let number):
+                    guard seen.insert(number.e164).inserted else { duplicates += 1; continue }
+                    var normalized = r
+                    normalized.phone = number.e164
+                    if !number.isTextable { notTextable += 1 }
+                    var ch = ContactChanges()
+                    ch.phone = number.e164
+                    ch.isTextable = number.isTextable
+                    if let v = r.firstName { ch.firstName = .set(v) }
+                    if let v = r.lastName { ch.lastName = .set(v) }
+                    if let v = r.email { ch.email = .set(v) }
+                    if let v = r.city { ch.city = .set(v) }
+                    if let v = r.state { ch.state = .set(v) }
+                    if let v = r.zip { ch.zip = .set(v) }
+                    if let v = r.timezone, TimeZone(identifier: v) != nil { ch.timezone = .set(v) }
+                    if let tags = r.tags { ch.tags = tags.compactMap(ContactTags.normalize) }
+                    if let custom = r.customFields {
+                        ch.customFields = custom.compactMapValues { v -> String?? in
+                            switch v {
+                            case .string(let s): return .some(s)
+                            case .number(let d): return .some(ContactFilterSQL.text(.number(d)))
+                            case .bool(let b): return .some(b ? "true" : "false")
+                            default: return nil
+                            }
+                        }
+                    }
+                    var eligible = number.isTextable
+                    if let existing = try await storage.contacts.find(scope, phone: number.e164), !existing.isOptedIn {
+                        if number.isTextable { optedOut += 1 }
+                        eligible = false
+                    }
+                    if eligible { unique.append(normalized) }
+                    changes.append(ch)
+                }
+            }
+            guard issues.isEmpty else { return ResolvedCampaignAudience() }
+            if upsertRecipients {
+                var keys: [Int64] = []
+                for ch in changes { keys.append(try await storage.contacts.upsert(scope, ch).0.key) }
+                return ResolvedCampaignAudience(stored: .contacts(keys), inlineKeys: keys)
+            }
+            return ResolvedCampaignAudience(inline: .inline(unique, optedOut: optedOut, notTextable: notTextable, duplicates: duplicates))
+        case nil:
+            return ResolvedCampaignAudience()
+        }
+    }
+
+    /// The audience of a stored campaign, for its estimate.
+    func resolveStored(_ scope: OrganizationScope, campaign: CampaignRecord, org: Organization, issues: inout IssueCollector) async throws -> EstimateAudience {
+        if campaign.fields.audienceSourceFields.isEmpty {
+            return .stored(.inline(campaignKey: campaign.key))
+        }
+        let resolved = try await resolveReferences(scope, org: org, fields: campaign.fields, issues: &issues, upsertRecipients: false)
+        return resolved.estimateAudience
+    }
+
+    // MARK: request decoding
+
+    static func readObject(_ request: Request, context: HeraldRequestContext) async throws -> [String: FilterJSON] {
+        try await RequestFields.read(request, context: context).object
+    }
+
+    /// The stored fields overlaid with the keys of a request (PATCH and `draftId`).
+    static func merge(_ fields: CampaignFields, _ patch: [String: FilterJSON]) -> [String: FilterJSON] {
+        let data = (try? CampaignPresenter.requestEncoder.encode(fields)) ?? Data("{}".utf8)
+        guard case .object(var base)? = try? JSONDecoder().decode(FilterJSON.self, from: data) else { return patch }
+        if patch["phoneNumberId"] != nil { base["senderId"] = nil }
+        for (k, v) in patch { base[k] = v }
+        return base
+    }
+
+    /// Decodes campaign fields; a wrong type is 400 naming the field, a time without an
+    /// offset is 422 on `scheduledFor` (API.md §1).
+    static func decode(_ object: [String: FilterJSON]) throws -> CampaignFields {
+        if case .string(let s)? = object["scheduledFor"], Instant.parse(s) == nil {
+            throw ValidationError(field: "scheduledFor", message: "must be an RFC 3339 time with an offset, such as 2026-04-20T13:00:00Z")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { d in
+            let c = try d.singleValueContainer()
+            if let ms = try? c.decode(Double.self) { return Date(timeIntervalSince1970: ms / 1000) }
+            let s = try c.decode(String.self)
+            guard let ms = Instant.parse(s) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an RFC 3339 time with offset") }
+            return Date(timeIntervalSince1970: Double(ms) / 1000)
+        }
+        do {
+            return try decoder.decode(CampaignFields.self, from: Data(JSONResponse.bytes(.object(object))))
+        } catch let error as DecodingError {
+            var path: [any CodingKey] = []
+            switch error {
+            case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx): path = ctx.codingPath
+            case .keyNotFound(let key, let ctx): path = ctx.codingPath + [key]
+            @unknown default: break
+            }
+            let field = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+                .replacingOccurrences(of: ".[", with: "[")
+            throw APIError.invalidRequest("Some fields have the wrong type.", details: [FieldIssue(field: field.isEmpty ? "body" : field, message: "has the wrong type")])
+        }
+    }
+
+    func present(_ scope: OrganizationScope, _ campaign: CampaignRecord, detailed: Bool = false) async throws -> JSON {
+        var sender: Sender?
+        if detailed {
+            if let id = campaign.fields.senderId { sender = try? await storage.senders.get(scope, id: id) }
+            else { sender = try await storage.senders.defaultSender(scope, channel: campaign.fields.resolvedChannel) }
+        }
+        return CampaignPresenter.campaign(campaign, detailed: detailed, sender: sender)
+    }
+}
+
+extension IssueCollector {
+    init(_ issues: [FieldIssue]) {
+        self.init()
+        for i in issues { add(i.field, i.message) }
+    }
+}

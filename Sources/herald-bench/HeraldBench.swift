@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// Herald's rerunnable benchmarks (see Benchmarks/README.md).
+@main
+struct HeraldBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald-bench",
+        abstract: "Import and contact-query benchmarks on SQLite.",
+        subcommands: [ImportCommand.self, ImportRunCommand.self, QueryCommand.self])
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import CSQLite
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+
+/// `herald-bench import`: generates a CSV per size, then in separate child processes imports it
+/// through `ImportService` and inserts the same rows raw (the baseline), verifies exact counts and
+/// prints rows/s, wall time and peak RSS.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "CSV import throughput and peak memory.")
+
+    @Option(name: .long, help: "Data rows per file; repeat for several sizes (e.g. --rows 100000 --rows 1000000).")
+    var rows: [Int] = [100_000]
+
+    @Option(name: .long, help: "Runs per size (each in a fresh process and database).")
+    var repeats: Int = 1
+
+    @Option(name: .long, help: "Scratch directory.")
+    var dir: String = NSTemporaryDirectory()
+
+    func run() async throws {
+        var peaks: [Int: [Int]] = [:]
+        for n in rows {
+            let csv = (dir as NSString).appendingPathComponent("herald-bench-\(n).csv")
+            let seed = csv + ".seed"
+            let t0 = now()
+            let file = try ImportFile.write(rows: n, path: csv, seedPath: seed)
+            let size = (try? FileManager.default.attributesOfItem(atPath: csv)[.size] as? Int) ?? 0
+            print("== import \(n) rows: CSV \(mib(size)) generated in \(fmt(now() - t0))s; expected created \(file.created), merged \(file.merged), invalid \(file.invalid), duplicateRows \(file.duplicates)")
+            defer { try? FileManager.default.removeItem(atPath: csv); try? FileManager.default.removeItem(atPath: seed) }
+            for r in 1...max(1, repeats) {
+                let herald = try parse(try runSelf(["import-run", "--mode", "herald", "--csv", csv, "--dir", dir]))
+                let raw = try parse(try runSelf(["import-run", "--mode", "raw", "--csv", csv, "--dir", dir]))
+                let expected = ["created": file.created, "merged": file.merged, "invalid": file.invalid,
+                                "duplicateRows": file.duplicates, "totalRows": file.total,
+                                "contacts": file.created + file.merged]
+                for (k, v) in expected where herald[k].map({ Int($0) }) != v {
+                    throw BenchError("run \(r): \(k) is \(herald[k] ?? -1), expected \(v)")
+                }
+                let heraldRate = Double(n) / herald["seconds"]!
+                let rawRate = raw["rows"]! / raw["seconds"]!
+                peaks[n, default: []].append(Int(herald["peakRSS"]!))
+                print("run \(r): herald \(fmt(heraldRate, 0)) rows/s (\(fmt(herald["seconds"]!, 2))s wall, peak RSS \(mib(Int(herald["peakRSS"]!)))) | raw SQLite \(fmt(rawRate, 0)) rows/s (\(fmt(raw["seconds"]!, 2))s) | ratio herald/raw \(fmt(heraldRate / rawRate, 2)) | counts verified")
+            }
+        }
+        if peaks.count >= 2, let small = peaks.keys.min(), let big = peaks.keys.max(),
+           let s = peaks[small]?.max(), let b = peaks[big]?.max() {
+            print("peak RSS \(big) rows / \(small) rows: \(mib(b)) / \(mib(s)) = \(fmt(Double(b) / Double(s), 2))x")
+        }
+    }
+
+    func parse(_ output: String) throws -> [String: Double] {
+        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double] else {
+            throw BenchError("unexpected child output: \(output)")
+        }
+        return object
+    }
+}
+
+/// One measured import in this process; prints a JSON object of results.
+struct ImportRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import-run", abstract: "(internal) one measured import.", shouldDisplay: false)
+
+    @Option var mode: String
+    @Option var csv: String
+    @Option var dir: String
+
+    func run() async throws {
+        let path = (dir as NSString).appendingPathComponent("herald-bench-\(mode)-\(getpid()).sqlite")
+        removeDatabase(path)
+        defer { removeDatabase(path) }
+        let result = mode == "raw" ? try rawInsert(path) : try await heraldImport(path)
+        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+
+    func heraldImport(_ path: String) async throws -> [String: Double] {
+        let db = try SQLiteDatabase(path: path)
+        try await Migrator(database: db).migrate()
+        let storage = Storage(db: db)
+        let org = try await storage.organizations.create(name: "Bench")
+        let scope = OrganizationScope(key: org.key, id: org.id)
+        // Contacts that exist before the import (their rows merge).
+        let seeds = try String(contentsOfFile: csv + ".seed", encoding: .utf8).split(separator: "\n")
+        for phone in seeds {
+            var ch = ContactChanges()
+            ch.phone = String(phone)
+            ch.firstName = .set("Existing")
+            ch.tags = ["existing"]
+            _ = try await storage.contacts.upsert(scope, ch)
+        }
+        // The service deletes its file when done: give it a hard link.
+        let upload = path + ".upload.csv"
+        try? FileManager.default.removeItem(atPath: upload)
+        guard link(csv, upload) == 0 else { throw BenchError("cannot link \(csv)") }
+        let job = try await storage.imports.create(scope, options: .init(tags: ["imported"], listId: nil, defaultCountry: "US"), filePath: upload)
+        let t0 = now()
+        try await ImportService(storage: storage).processPending()
+        let seconds = now() - t0
+        let peak = peakRSSBytes()
+        let done = try await storage.imports.get(scope, id: job.id)
+        guard done.status == .completed else { throw BenchError("import ended \(done.status): \(done.failureReason ?? "")") }
+        let contacts = try await storage.contacts.count(scope, ContactListQuery())
+        await db.close()
+        return ["seconds": seconds, "peakRSS": Double(peak), "created": Double(done.created), "merged": Double(done.merged),
+                "invalid": Double(done.invalid), "duplicateRows": Double(done.duplicateRows), "totalRows": Double(done.totalRows),
+                "contacts": Double(contacts), "storedErrors": Double(done.errors.count)]
+    }
+
+    /// The baseline: the same rows (split untimed beforehand) inserted with one prepared
+    /// statement in one transaction into a table of the same shape with the same unique
+    /// (org_id, phone) index.
+    func rawInsert(_ path: String) throws -> [String: Double] {
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        var rows: [[Substring]] = []
+        for line in text.split(separator: "\n").dropFirst() {
+            rows.append(line.split(separator: ",", omittingEmptySubsequences: false))
+        }
+        let c = try SQLiteConnection(path: path)
+        defer { c.close() }
+        try c.run("""
+            CREATE TABLE contacts (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, org_id BIGINT NOT NULL, phone TEXT NOT NULL,
+              first_name TEXT, last_name TEXT, email TEXT, city TEXT, state TEXT, zip TEXT, timezone TEXT,
+              custom_fields TEXT NOT NULL DEFAULT '{}', opted_out_at BIGINT, is_textable INTEGER NOT NULL DEFAULT 1,
+              last_import_id BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+            CREATE UNIQUE INDEX contacts_org_phone ON contacts (org_id, phone);
+            """)
+        let t0 = now()
+        try c.run("BEGIN")
+        let stmt = try c.prepare("""
+            INSERT OR IGNORE INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, custom_fields, created_at, updated_at)
+            VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        var uuid = 0
+        for r in rows where r.count >= 9 {
+            uuid += 1
+            var fields = ["\(uuid)", String(r[0]), String(r[1]), String(r[2]), String(r[3]), String(r[4]), String(r[5]), String(r[6]), "{\"loyaltyTier\":\"\(r[8])\"}"]
+            for i in fields.indices {
+                fields[i].withUTF8 { b in
+                    _ = b.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(stmt, Int32(i + 1), $0.baseAddress, Int32(b.count), transient) }
+                }
+            }
+            sqlite3_bind_int64(stmt, 10, 1)
+            sqlite3_bind_int64(stmt, 11, 1)
+            guard sqlite3_step(stmt) == SQLITE_DONE else { throw BenchError("raw insert failed") }
+            sqlite3_reset(stmt)
+        }
+        try c.run("COMMIT")
+        let seconds = now() - t0
+        return ["seconds": seconds, "rows": Double(rows.count), "peakRSS": Double(peakRSSBytes())]
+    }
+}

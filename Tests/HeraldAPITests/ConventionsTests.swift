@@ -1,0 +1,330 @@
+import Foundation
+import HTTPTypes
+import HeraldCore
+import HeraldTestSupport
+import Testing
+
+/// API.md §1: auth, roles, tenancy, errors, request ids, body limits, pagination parameters,
+/// idempotency and rate limiting, across every endpoint of §2–4.
+@Suite("Conventions")
+struct ConventionsTests {
+    /// A GET of every collection and of every single resource kind (ids filled in by `seed`).
+    static let readPaths = [
+        "/api/organization", "/api/organization/credits/ledger", "/api/api-keys", "/api/contacts", "/api/contacts/{contact}",
+        "/api/contacts/export", "/api/contacts/imports/{import}", "/api/tags", "/api/lists", "/api/lists/{list}",
+        "/api/lists/{list}/contacts", "/api/segments", "/api/segments/{segment}", "/api/segments/{segment}/contacts",
+        "/api/senders", "/api/senders/{sender}",
+    ]
+
+    /// Every write endpoint with a valid body (write role unless noted as admin).
+    static let writes: [(HTTPRequest.Method, String, String?, admin: Bool)] = [
+        (.post, "/api/contacts", #"{"phone":"+19195550199"}"#, false),
+        (.patch, "/api/contacts/{contact}", #"{"firstName":"X"}"#, false),
+        (.delete, "/api/contacts/{contact}", nil, false),
+        (.post, "/api/contacts/{contact}/opt-out", nil, false),
+        (.post, "/api/contacts/{contact}/opt-in", nil, false),
+        (.post, "/api/lists", #"{"name":"L"}"#, false),
+        (.patch, "/api/lists/{list}", #"{"name":"L2"}"#, false),
+        (.delete, "/api/lists/{list}", nil, false),
+        (.post, "/api/lists/{list}/contacts", #"{"contactIds":["{contact}"]}"#, false),
+        (.delete, "/api/lists/{list}/contacts", #"{"contactIds":["{contact}"]}"#, false),
+        (.post, "/api/segments", #"{"name":"S","filter":{}}"#, false),
+        (.patch, "/api/segments/{segment}", #"{"name":"S2"}"#, false),
+        (.delete, "/api/segments/{segment}", nil, false),
+        (.post, "/api/senders", #"{"channel":"text","address":"+19195550111","provider":"simulator"}"#, false),
+        (.patch, "/api/senders/{sender}", #"{"label":"x"}"#, false),
+        (.delete, "/api/senders/{sender}", nil, false),
+        (.patch, "/api/organization", #"{"name":"N"}"#, true),
+        (.post, "/api/organization/credits", #"{"amount":5,"reason":"r"}"#, true),
+        (.post, "/api/api-keys", #"{"name":"k","role":"read"}"#, true),
+        (.delete, "/api/api-keys/{apikey}", nil, true),
+    ]
+
+    /// Creates one resource of each kind in organization A; returns the placeholder values.
+    static func seed(_ t: TestApp) async throws -> [String: String] {
+        let contact = try #require(try await t.contact(#"{"phone":"+19195550100","firstName":"Ada"}"#)["id"]?.string)
+        let list = try await t.list("Seed")
+        let segment = try #require(try await t.post("/api/segments", #"{"name":"Seg","filter":{}}"#).json["id"]?.string)
+        let sender = try #require(try await t.post("/api/senders", #"{"address":"+19195550112","provider":"simulator"}"#).json["id"]?.string)
+        let key = try #require(try await t.post("/api/api-keys", #"{"name":"victim","role":"read"}"#).json["id"]?.string)
+        let job = try #require(try await t.call(.post, "/api/contacts/import", body: "phone\n+19195550101\n", contentType: "text/csv").json["id"]?.string)
+        return ["contact": contact, "list": list, "segment": segment, "sender": sender, "apikey": key, "import": job]
+    }
+
+    static func fill(_ s: String, _ ids: [String: String]) -> String {
+        ids.reduce(s) { $0.replacingOccurrences(of: "{\($1.key)}", with: $1.value) }
+    }
+
+    @Test("401 for a missing, malformed, unknown or revoked key on every endpoint", arguments: TestEngine.available)
+    func unauthorized(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let ids = try await Self.seed(t)
+            let revoked = try await t.post("/api/api-keys", #"{"name":"gone","role":"admin"}"#)
+            let revokedSecret = try #require(revoked.json["key"]?.string)
+            #expect(try await t.delete("/api/api-keys/\(try #require(revoked.json["id"]?.string))").status == .noContent)
+            let paths = Self.readPaths.map { (HTTPRequest.Method.get, $0, String?.none) } + Self.writes.map { ($0.0, $0.1, $0.2) }
+            for (method, path, body) in paths {
+                let uri = Self.fill(path, ids)
+                let variants: [(String, Reply)] = [
+                    ("none", try await t.call(method, uri, anonymous: true, body: body.map { Self.fill($0, ids) })),
+                    ("basic", try await t.call(method, uri, anonymous: true, body: body, headers: [.authorization: "Basic \(TestApp.bootstrapKey)"])),
+                    ("unknown", try await t.call(method, uri, key: "hk_doesnotexist000000000000000000000000", body: body)),
+                    ("revoked", try await t.call(method, uri, key: revokedSecret, body: body)),
+                ]
+                for (name, r) in variants {
+                    #expect(r.status == .unauthorized, "\(name) \(method) \(uri)")
+                    #expect(r.error == "unauthorized", "\(name) \(method) \(uri)")
+                    #expect(r.json.keys == Shape.error)
+                }
+            }
+        }
+    }
+
+    @Test("403 when the role is too low: read keys only GET, admin endpoints need admin", arguments: TestEngine.available)
+    func forbiddenRoles(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let ids = try await Self.seed(t)
+            for (method, path, body, admin) in Self.writes {
+                let uri = Self.fill(path, ids)
+                let body = body.map { Self.fill($0, ids) }
+                let read = try await t.call(method, uri, key: t.a.read, body: body)
+                #expect(read.status == .forbidden, "read \(method) \(uri)")
+                #expect(read.error == "forbidden")
+                if admin {
+                    let write = try await t.call(method, uri, key: t.a.write, body: body)
+                    #expect(write.status == .forbidden, "write \(method) \(uri)")
+                }
+            }
+            // The admin-only reads.
+            #expect(try await t.get("/api/api-keys", key: t.a.write).status == .forbidden)
+            // Nothing was changed by the refused calls.
+            #expect(try await t.get("/api/contacts/\(ids["contact"]!)").json["firstName"]?.string == "Ada")
+            #expect(try await t.get("/api/lists/\(ids["list"]!)").status == .ok)
+            // Reads work with a read key.
+            for path in Self.readPaths where !path.hasPrefix("/api/api-keys") {
+                #expect(try await t.get(Self.fill(path, ids), key: t.a.read).status == .ok, "\(path)")
+            }
+        }
+    }
+
+    @Test("x-organization-id must be the key's organization (403), any case of the right one works", arguments: TestEngine.available)
+    func organizationHeader(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let wrong = try await t.call(.get, "/api/organization", headers: [HTTPField.Name("x-organization-id")!: t.orgB.id])
+            #expect(wrong.status == .forbidden)
+            #expect(wrong.error == "forbidden")
+            let junk = try await t.call(.get, "/api/contacts", headers: [HTTPField.Name("x-organization-id")!: "nope"])
+            #expect(junk.status == .forbidden)
+            let right = try await t.call(.get, "/api/organization", headers: [HTTPField.Name("x-organization-id")!: t.orgA.id.uppercased()])
+            #expect(right.status == .ok)
+            #expect(right.json["id"]?.string == t.orgA.id)
+        }
+    }
+
+    @Test("another organization's ids, unknown ids and malformed ids are all 404 not_found", arguments: TestEngine.available)
+    func notFound(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let ids = try await Self.seed(t)
+            let unknown = ids.mapValues { _ in UUID().uuidString.lowercased() }
+            let malformed = ids.mapValues { _ in "not-a-uuid" }
+            let paths = Self.readPaths.filter { $0.contains("{") }.map { (HTTPRequest.Method.get, $0, String?.none, false) } + Self.writes.filter { $0.1.contains("{") }
+            for (method, path, body, _) in paths {
+                // Organization B's admin key on A's resources: same answer as an unknown id.
+                let other = try await t.call(method, Self.fill(path, ids), key: t.b.admin, body: body.map { Self.fill($0, ids) })
+                #expect(other.status == .notFound, "B \(method) \(path): \(other.text)")
+                #expect(other.error == "not_found")
+                #expect(other.json.keys == Shape.error)
+                for set in [unknown, malformed] {
+                    let r = try await t.call(method, Self.fill(path, set), body: body.map { Self.fill($0, ids) })
+                    #expect(r.status == .notFound, "\(method) \(Self.fill(path, set)): \(r.text)")
+                }
+            }
+            // A's resources survived B's attempts.
+            #expect(try await t.get("/api/contacts/\(ids["contact"]!)").json["firstName"]?.string == "Ada")
+            #expect(try await t.get("/api/lists/\(ids["list"]!)").json["name"]?.string == "Seed")
+            #expect(try await t.get("/api/senders/\(ids["sender"]!)").status == .ok)
+            #expect(try await t.get("/api/segments/\(ids["segment"]!)").status == .ok)
+            #expect(try await t.get("/api/api-keys").json.ids.contains(ids["apikey"]!))
+            // B's collections show none of A's rows.
+            for path in ["/api/contacts", "/api/lists", "/api/segments", "/api/tags", "/api/organization/credits/ledger"] {
+                let r = try await t.get(path, key: t.b.read)
+                let items = r.json["data"]?.array ?? r.json.array
+                #expect(items.isEmpty, "\(path) of B: \(r.text)")
+            }
+            #expect(try await t.get("/api/senders", key: t.b.read).json.array.isEmpty)
+            #expect(try await t.get("/api/organization", key: t.b.read).json["name"]?.string == "Other")
+        }
+    }
+
+    @Test("malformed JSON, non-object bodies and wrong types are 400 invalid_request listing the fields", arguments: TestEngine.available)
+    func malformedBodies(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let ids = try await Self.seed(t)
+            let jsonWrites = Self.writes.filter { $0.2 != nil }
+            for (method, path, _, _) in jsonWrites {
+                let uri = Self.fill(path, ids)
+                for bad in ["{", "[1,2]", "\"text\"", "", "{\"a\":}", "null"] {
+                    let r = try await t.call(method, uri, body: bad)
+                    #expect(r.status == .badRequest, "\(method) \(uri) with \(bad): \(r.text)")
+                    #expect(r.error == "invalid_request")
+                }
+            }
+            let cases: [(HTTPRequest.Method, String, String, [String])] = [
+                (.post, "/api/contacts", #"{"phone":5,"firstName":true,"tags":"vip","customFields":[]}"#, ["phone", "firstName", "tags", "customFields"]),
+                (.post, "/api/contacts", #"{"phone":"+19195550100","tags":["ok",3]}"#, ["tags[1]"]),
+                (.patch, "/api/contacts/{contact}", #"{"email":1,"optedOut":"yes"}"#, ["email", "optedOut"]),
+                (.post, "/api/lists", #"{"name":1,"description":[]}"#, ["name", "description"]),
+                (.post, "/api/lists/{list}/contacts", #"{"contactIds":"x"}"#, ["contactIds"]),
+                (.post, "/api/segments", #"{"name":7,"filter":{}}"#, ["name"]),
+                (.post, "/api/senders", #"{"address":1,"provider":2,"isDefault":"yes","maxPerSecond":"9"}"#, ["address", "provider", "isDefault", "maxPerSecond"]),
+                (.patch, "/api/organization", #"{"name":1,"timezone":2,"quietHours":"x"}"#, ["name", "timezone", "quietHours"]),
+                (.post, "/api/organization/credits", #"{"amount":"5","reason":1}"#, ["amount", "reason"]),
+                (.post, "/api/organization/credits", #"{"amount":1.5,"reason":"r"}"#, ["amount"]),
+                (.post, "/api/api-keys", #"{"name":[],"role":1}"#, ["name", "role"]),
+            ]
+            for (method, path, body, fields) in cases {
+                let r = try await t.call(method, Self.fill(path, ids), body: body)
+                #expect(r.status == .badRequest, "\(method) \(path) \(body): \(r.text)")
+                #expect(r.error == "invalid_request")
+                #expect(Set(r.fields) == Set(fields), "\(method) \(path) \(body)")
+            }
+        }
+    }
+
+    @Test("bodies over 1 MiB are 413 payload_too_large", arguments: TestEngine.available)
+    func payloadTooLarge(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let big = #"{"phone":"+19195550100","firstName":""# + String(repeating: "x", count: (1 << 20) + 10) + #""}"#
+            for (method, path) in [(HTTPRequest.Method.post, "/api/contacts"), (.post, "/api/lists"), (.patch, "/api/organization"), (.post, "/api/segments/preview")] {
+                let r = try await t.call(method, path, body: big)
+                #expect(r.status == .contentTooLarge, "\(path)")
+                #expect(r.error == "payload_too_large")
+                #expect(r.header("X-Request-Id") != nil)
+            }
+            // With an Idempotency-Key the middleware collects the body first: still 413.
+            let r = try await t.post("/api/contacts", big, headers: [HTTPField.Name("Idempotency-Key")!: "big"])
+            #expect(r.status == .contentTooLarge)
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 0)
+        }
+    }
+
+    @Test("bad limit and cursor on every list are 400 invalid_request naming the parameter", arguments: TestEngine.available)
+    func badPaging(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let ids = try await Self.seed(t)
+            let lists = ["/api/contacts", "/api/lists", "/api/segments", "/api/senders", "/api/organization/credits/ledger", "/api/api-keys",
+                         "/api/tags", "/api/lists/{list}/contacts", "/api/segments/{segment}/contacts"]
+            for path in lists.map({ Self.fill($0, ids) }) {
+                for (query, field) in [("limit=0", "limit"), ("limit=201", "limit"), ("limit=abc", "limit"), ("limit=-1", "limit"),
+                                       ("cursor=garbage", "cursor"), ("cursor=AAAA", "cursor")] {
+                    if path == "/api/tags" && query == "limit=201" { continue } // tags allow up to 1000
+                    let r = try await t.get("\(path)?\(query)")
+                    #expect(r.status == .badRequest, "\(path)?\(query): \(r.text)")
+                    #expect(r.error == "invalid_request")
+                    #expect(r.fields == [field], "\(path)?\(query)")
+                }
+                let both = try await t.get("\(path)?limit=0&cursor=zz")
+                #expect(Set(both.fields) == ["limit", "cursor"], "\(path)")
+            }
+        }
+    }
+
+    @Test("X-Request-Id is echoed when sane and generated otherwise, on successes and errors", arguments: TestEngine.available)
+    func requestIds(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let name = HTTPField.Name("X-Request-Id")!
+            for (method, path, anonymous) in [(HTTPRequest.Method.get, "/api/organization", false), (.get, "/api/contacts/nope", false),
+                                              (.get, "/api/organization", true), (.get, "/healthz", true), (.get, "/api/nowhere", false)] {
+                let echoed = try await t.call(method, path, anonymous: anonymous, headers: [name: "client-id-123"])
+                #expect(echoed.header("X-Request-Id") == "client-id-123", "\(path)")
+                if echoed.status.code >= 400 { #expect(echoed.json["requestId"]?.string == "client-id-123") }
+                let generated = try await t.call(method, path, anonymous: anonymous)
+                let id = try #require(generated.header("X-Request-Id"))
+                #expect(UUID(uuidString: id) != nil)
+                if generated.status.code >= 400 { #expect(generated.json["requestId"]?.string == id) }
+                let insane = try await t.call(method, path, anonymous: anonymous, headers: [name: String(repeating: "a", count: 300)])
+                #expect(insane.header("X-Request-Id").map { UUID(uuidString: $0) != nil } == true)
+            }
+            let two = [try await t.get("/api/tags"), try await t.get("/api/tags")].compactMap { $0.header("X-Request-Id") }
+            #expect(Set(two).count == 2)
+        }
+    }
+
+    @Test("Idempotency-Key: the same body replays the first response, another body is 409", arguments: TestEngine.available)
+    func idempotency(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "k-1"]
+            let first = try await t.post("/api/lists", #"{"name":"Once"}"#, headers: key)
+            #expect(first.status == .created)
+            let again = try await t.post("/api/lists", #"{"name":"Once"}"#, headers: key)
+            #expect(again.status == .created)
+            #expect(again.text == first.text)
+            #expect(again.header("Idempotent-Replayed") == "true")
+            #expect(try await t.get("/api/lists").json.array.count == 1)
+            let other = try await t.post("/api/lists", #"{"name":"Twice"}"#, headers: key)
+            #expect(other.status == .conflict)
+            #expect(other.error == "conflict")
+            #expect(other.fields == ["Idempotency-Key"])
+            #expect(try await t.get("/api/lists").json.array.count == 1)
+            // Contacts: a replayed create stays a single contact; a validation error is replayed too.
+            let c1 = try await t.post("/api/contacts", #"{"phone":"+19195550123"}"#, headers: [HTTPField.Name("Idempotency-Key")!: "c"])
+            let c2 = try await t.post("/api/contacts", #"{"phone":"+19195550123"}"#, headers: [HTTPField.Name("Idempotency-Key")!: "c"])
+            #expect(c1.status == .created && c2.status == .created)
+            #expect(c2.json["outcome"]?.string == "created")
+            let bad = try await t.post("/api/contacts", #"{"phone":"12"}"#, headers: [HTTPField.Name("Idempotency-Key")!: "bad"])
+            let bad2 = try await t.post("/api/contacts", #"{"phone":"12"}"#, headers: [HTTPField.Name("Idempotency-Key")!: "bad"])
+            #expect(bad.status == .unprocessableContent && bad2.status == .unprocessableContent)
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 1)
+            // Keys are per API key: another key with the same Idempotency-Key runs the request.
+            let byWriter = try await t.post("/api/lists", #"{"name":"Once"}"#, key: t.a.write, headers: key)
+            #expect(byWriter.status == .created)
+            #expect(byWriter.json["id"] != first.json["id"])
+            // Credits are not added twice.
+            let k2: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "credits"]
+            _ = try await t.post("/api/organization/credits", #"{"amount":10,"reason":"top up"}"#, headers: k2)
+            let replay = try await t.post("/api/organization/credits", #"{"amount":10,"reason":"top up"}"#, headers: k2)
+            #expect(replay.json["creditBalance"]?.int == 10)
+            #expect(try await t.get("/api/organization").json["creditBalance"]?.int == 10)
+            let empty = try await t.post("/api/lists", #"{"name":"E"}"#, headers: [HTTPField.Name("Idempotency-Key")!: String(repeating: "x", count: 256)])
+            #expect(empty.status == .badRequest)
+            #expect(empty.fields == ["Idempotency-Key"])
+        }
+    }
+
+    @Test("rate limit per key: 429 with Retry-After and the X-RateLimit headers", arguments: TestEngine.available)
+    func rateLimit(engine: TestEngine) async throws {
+        try await TestApp.run(engine, configure: { $0.rateLimitPerSecond = 1; $0.rateLimitBurst = 3 }) { t in
+            var statuses: [Int] = []
+            var last: Reply?
+            for _ in 0..<4 {
+                let r = try await t.get("/api/organization")
+                statuses.append(Int(r.status.code))
+                last = r
+                if r.status == .ok {
+                    #expect(r.header("X-RateLimit-Limit") == "1")
+                    #expect(r.header("X-RateLimit-Remaining") != nil)
+                }
+            }
+            #expect(statuses == [200, 200, 200, 429])
+            let limited = try #require(last)
+            #expect(limited.error == "rate_limit_exceeded")
+            #expect(limited.header("Retry-After").flatMap(Int.init).map { $0 >= 1 } == true)
+            #expect(limited.header("X-RateLimit-Limit") == "1")
+            #expect(limited.header("X-RateLimit-Remaining") == "0")
+            #expect(limited.header("X-Request-Id") != nil)
+            // Another key has its own bucket.
+            #expect(try await t.get("/api/organization", key: t.a.read).status == .ok)
+            // Unauthenticated and operations endpoints are not limited by the key's bucket.
+            #expect(try await t.call(.get, "/healthz", anonymous: true).status == .ok)
+        }
+    }
+
+    @Test("unknown routes are 404 and error bodies never leak internals", arguments: TestEngine.available)
+    func unknownRoute(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let r = try await t.get("/api/nowhere")
+            #expect(r.status == .notFound)
+            #expect(r.json.keys == Shape.error)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import HTTPTypes
+import HeraldCore
+import HeraldEngine
+import HeraldTestSupport
+import Testing
+
+/// API.md §3: CSV import jobs and the CSV export.
+@Suite("CSV import and export")
+struct ImportExportTests {
+    @Test("an import counts created, merged, invalid and duplicate rows and reports row errors", arguments: TestEngine.available)
+    func counts(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let existing = try await t.contact(#"{"phone":"+19195550100","firstName":"Old","lastName":"Keep","tags":["old"]}"#)
+            let csv = """
+                Phone,First_Name,last_name,email,postalCode,tags,optedOut,team
+                919-555-0100,Ada,,ada@example.com,27601,vip;donor,,blue
+                (919) 555-0101,Bob,Smith,,,a|b,true,red
+                not a phone,Cy,,,,,,
+                ,NoPhone,,,,,,
+                +1 919 555 0101,Bobby,,,,,,green
+                919-555-0102,Dee,,bad-email,,,,
+
+                919-555-0103,"Quoted, Name",,,,,,
+                """
+            let job = try await t.importCSV(csv, key: t.a.write)
+            #expect(job.keys == Shape.importJob)
+            #expect(job["status"]?.string == "completed")
+            #expect(job["totalRows"]?.int == 7)
+            #expect(job["created"]?.int == 3)
+            #expect(job["merged"]?.int == 1)
+            #expect(job["duplicateRows"]?.int == 1)
+            #expect(job["invalid"]?.int == 2)
+            #expect(isInstant(job["startedAt"]) && isInstant(job["completedAt"]))
+            let errors = job["errors"]?.array ?? []
+            #expect(errors.map { $0["row"]?.int ?? 0 } == [4, 5, 7])
+            #expect(errors.map { $0["field"]?.string ?? "" } == ["phone", "phone", "email"])
+            #expect(errors.allSatisfy { !($0["message"]?.string ?? "").isEmpty })
+
+            let ada = try await t.get("/api/contacts/\(existing["id"]!.string!)").json
+            #expect(ada["firstName"]?.string == "Ada")
+            #expect(ada["lastName"]?.string == "Keep") // an empty cell leaves the field alone
+            #expect(ada["email"]?.string == "ada@example.com")
+            #expect(ada["zip"]?.string == "27601")
+            #expect(ada["tags"] == .array([.string("donor"), .string("old"), .string("vip")]))
+            #expect(ada["customFields"] == .object(["team": .string("blue")]))
+            let bob = try #require(try await t.get("/api/contacts?search=5550101").json["data"]?[0])
+            #expect(bob["firstName"]?.string == "Bobby")
+            #expect(bob["lastName"]?.string == "Smith")
+            #expect(bob["tags"] == .array([.string("a"), .string("b")]))
+            #expect(bob["isOptedIn"]?.bool == false)
+            #expect(bob["customFields"] == .object(["team": .string("green")]))
+            let dee = try #require(try await t.get("/api/contacts?search=5550102").json["data"]?[0])
+            #expect(dee["firstName"]?.string == "Dee")
+            #expect(dee.raw("email") == .null)
+            let quoted = try #require(try await t.get("/api/contacts?search=5550103").json["data"]?[0])
+            #expect(quoted["firstName"]?.string == "Quoted, Name")
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 4)
+            // Importing the same file again merges every row.
+            let second = try await t.importCSV(csv)
+            #expect(second["created"]?.int == 0)
+            #expect(second["merged"]?.int == 4)
+            #expect(second["duplicateRows"]?.int == 1)
+            // Organization B cannot see the job.
+            #expect(try await t.get("/api/contacts/imports/\(job["id"]!.string!)", key: t.b.admin).status == .notFound)
+        }
+    }
+
+    @Test("header aliases are matched case-insensitively", arguments: ["phoneNumber", "MOBILE", "phone"])
+    func phoneAliases(alias: String) async throws {
+        try await TestApp.run(.sqlite) { t in
+            let job = try await t.importCSV("\(alias),firstName,LAST_NAME,Zip,City,State,Timezone,Email\n9195550100,Ada,Lovelace,27601,Raleigh,NC,America/New_York,a@b.org\n")
+            #expect(job["created"]?.int == 1)
+            let c = try #require(try await t.get("/api/contacts").json["data"]?[0])
+            #expect(c["phone"]?.string == "+19195550100")
+            #expect(c["firstName"]?.string == "Ada" && c["lastName"]?.string == "Lovelace")
+            #expect(c["zip"]?.string == "27601" && c["city"]?.string == "Raleigh" && c["state"]?.string == "NC")
+            #expect(c["timezone"]?.string == "America/New_York" && c["email"]?.string == "a@b.org")
+            #expect(c["customFields"] == .object([:]))
+        }
+    }
+
+    @Test("the tags, listId and defaultCountry query options", arguments: TestEngine.available)
+    func options(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let list = try await t.list("Imported")
+            let job = try await t.importCSV("phone,tags\n07700 900123,x\n07700 900124,\n", query: "?tags=Spring,%20Fair&listId=\(list)&defaultCountry=gb")
+            #expect(job["created"]?.int == 2)
+            let members = try await t.get("/api/lists/\(list)/contacts").json["data"]?.array ?? []
+            #expect(Set(members.compactMap { $0["phone"]?.string }) == ["+447700900123", "+447700900124"])
+            #expect(Set(members.map { $0["tags"] ?? .null }) == [.array([.string("fair"), .string("spring"), .string("x")]), .array([.string("fair"), .string("spring")])])
+            #expect(try await t.get("/api/lists/\(list)").json["contactCount"]?.int == 2)
+            // Bad options are refused before anything is stored.
+            let otherList = try await t.list("B's", key: t.b.write)
+            let bad = try await t.call(.post, "/api/contacts/import?listId=\(otherList)&defaultCountry=XX&tags=%20", body: "phone\n1\n", contentType: "text/csv")
+            #expect(bad.status == .unprocessableContent)
+            #expect(Set(bad.fields) == ["listId", "defaultCountry", "tags[0]"], "\(bad.text)")
+        }
+    }
+
+    @Test("multipart/form-data with a file field", arguments: TestEngine.available)
+    func multipart(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let boundary = "----herald1234"
+            let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n"
+                + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+                + "phone,firstName\r\n9195550100,Ada\r\n9195550101,Bob\r\n"
+                + "\r\n--\(boundary)--\r\n"
+            let r = try await t.call(.post, "/api/contacts/import", body: body, contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(r.status == .accepted, "\(r.text)")
+            try await ImportService(storage: t.storage).processPending()
+            let job = try await t.get("/api/contacts/imports/\(r.json["id"]!.string!)").json
+            #expect(job["status"]?.string == "completed")
+            #expect(job["created"]?.int == 2)
+            #expect(job["totalRows"]?.int == 2)
+            let noFile = try await t.call(.post, "/api/contacts/import", body: "--\(boundary)\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--\(boundary)--\r\n",
+                                          contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(noFile.status == .badRequest)
+            #expect(noFile.fields == ["file"])
+        }
+    }
+
+    @Test("a header without a phone column fails the job with a reason", arguments: TestEngine.available)
+    func badHeader(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let job = try await t.importCSV("name,email\nAda,a@b.org\n")
+            #expect(job["status"]?.string == "failed")
+            #expect(job["failureReason"]?.string?.contains("phone") == true)
+            #expect(job["created"]?.int == 0)
+            #expect(isInstant(job["completedAt"]))
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 0)
+            let dup = try await t.importCSV("phone,mobile\n1,2\n")
+            #expect(dup["status"]?.string == "failed")
+        }
+    }
+
+    @Test("import requests: content type, empty body, role", arguments: TestEngine.available)
+    func importRequests(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let json = try await t.call(.post, "/api/contacts/import", body: "{}", contentType: "application/json")
+            #expect(json.status == .unsupportedMediaType)
+            let empty = try await t.call(.post, "/api/contacts/import", body: "", contentType: "text/csv")
+            #expect(empty.status == .badRequest)
+            #expect(try await t.call(.post, "/api/contacts/import", key: t.a.read, body: "phone\n1\n", contentType: "text/csv").status == .forbidden)
+            #expect(try await t.get("/api/contacts/imports/\(UUID().uuidString)").status == .notFound)
+            #expect(try await t.get("/api/contacts/imports/nope").status == .notFound)
+        }
+    }
+
+    @Test("export: CSV of the filtered contacts, formula injection neutralized", arguments: TestEngine.available)
+    func export(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            _ = try await t.contact(#"{"phone":"+19195550100","firstName":"=SUM(A1)","lastName":"O, \"Quote\"","tags":["vip","a"],"customFields":{"team":"+blue"}}"#)
+            _ = try await t.contact(#"{"phone":"+19195550101","firstName":"Plain","state":"SC"}"#)
+            _ = try await t.contact(#"{"phone":"+447700900123","firstName":"Other org"}"#, key: t.b.write)
+            let r = try await t.get("/api/contacts/export", key: t.a.read)
+            #expect(r.status == .ok)
+            #expect(r.header("Content-Type")?.hasPrefix("text/csv") == true)
+            #expect(r.header("Content-Disposition")?.contains("attachment") == true)
+            let lines = r.text.split(whereSeparator: \.isNewline).map(String.init)
+            #expect(lines.count == 3)
+            #expect(lines[0] == "id,phone,firstName,lastName,email,city,state,zip,timezone,tags,optedOut,optedOutAt,isTextable,createdAt,updatedAt,team")
+            let formula = try #require(lines.first { $0.contains("SUM") })
+            #expect(formula.contains(",'=SUM(A1),"))
+            #expect(formula.contains(#""O, ""Quote"""#))
+            #expect(formula.contains(",a;vip,"))
+            #expect(formula.contains(",'+blue"))
+            #expect(!r.text.contains("Other org"))
+            // Filters apply.
+            let filtered = try await t.get("/api/contacts/export?state=SC").text.split(whereSeparator: \.isNewline)
+            #expect(filtered.count == 2)
+            #expect(filtered[1].contains("Plain"))
+            #expect(try await t.get("/api/contacts/export?tags=vip").text.split(whereSeparator: \.isNewline).count == 2)
+            #expect(try await t.get("/api/contacts/export?optedOut=maybe").status == .badRequest)
+            // Every contact, across internal pages.
+            for i in 0..<3 { _ = try await t.contact(#"{"phone":"+1919555\#(300 + i)0"}"#) }
+            #expect(try await t.get("/api/contacts/export").text.split(whereSeparator: \.isNewline).count == 6)
+        }
+    }
+}

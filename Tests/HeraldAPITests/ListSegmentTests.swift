@@ -1,0 +1,234 @@
+import Foundation
+import HeraldCore
+import HeraldTestSupport
+import Testing
+
+/// API.md §3: lists and segments, with the whole filter language.
+@Suite("Lists and segments")
+struct ListSegmentTests {
+    @Test("lists: create, get, patch, list, delete", arguments: TestEngine.available)
+    func lists(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let r = try await t.post("/api/lists", #"{"name":" Volunteers ","description":"Spring"}"#, key: t.a.write)
+            #expect(r.status == .created)
+            let l = r.json
+            #expect(l.keys == Shape.list)
+            #expect(l["name"]?.string == "Volunteers" && l["description"]?.string == "Spring" && l["contactCount"]?.int == 0)
+            #expect(isUUID(l["id"]) && isInstant(l["createdAt"]))
+            let id = l["id"]!.string!
+            #expect(try await t.get("/api/lists/\(id)", key: t.a.read).json == l)
+            let p = try await t.patch("/api/lists/\(id)", #"{"description":null}"#)
+            #expect(p.json["name"]?.string == "Volunteers")
+            #expect(p.json.raw("description") == .null)
+            #expect(try await t.patch("/api/lists/\(id)", #"{"name":"Crew"}"#).json["name"]?.string == "Crew")
+            let bad = try await t.post("/api/lists", #"{"name":"  ","description":"\#(String(repeating: "d", count: 2001))"}"#)
+            #expect(bad.status == .unprocessableContent)
+            #expect(Set(bad.fields) == ["name", "description"])
+            #expect(try await t.post("/api/lists", #"{}"#).fields == ["name"])
+            #expect(try await t.patch("/api/lists/\(id)", #"{"name":""}"#).fields == ["name"])
+            for i in 0..<4 { _ = try await t.list("L\(i)") }
+            let all = try await t.all("/api/lists", limit: 2)
+            #expect(all.count == 5 && Set(all.ids).count == 5)
+            #expect(all.map { $0["name"]?.string ?? "" } == ["L3", "L2", "L1", "L0", "Crew"])
+            #expect(try await t.get("/api/lists", key: t.b.read).json.array.isEmpty)
+            #expect(try await t.delete("/api/lists/\(id)", key: t.a.write).status == .noContent)
+            #expect(try await t.get("/api/lists/\(id)").status == .notFound)
+        }
+    }
+
+    @Test("list members: add by ids and phones, remove, listing", arguments: TestEngine.available)
+    func members(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let list = try await t.list("L")
+            let c1 = try await t.contact(#"{"phone":"+19195550101"}"#)["id"]!.string!
+            let c2 = try await t.contact(#"{"phone":"+19195550102"}"#)["id"]!.string!
+            let c3 = try await t.contact(#"{"phone":"+19195550103"}"#)["id"]!.string!
+            let foreign = try await t.contact(#"{"phone":"+447700900123"}"#, key: t.b.write)["id"]!.string!
+            let unknown = UUID().uuidString.lowercased()
+            let add = try await t.post("/api/lists/\(list)/contacts", #"{"contactIds":["\#(c1)","\#(c2)","\#(foreign)","\#(unknown)","junk"]}"#, key: t.a.write)
+            #expect(add.status == .ok)
+            #expect(add.json == .object(["added": .number(2), "alreadyPresent": .number(0), "invalid": .array([.string(foreign), .string(unknown), .string("junk")])]))
+            let byPhone = try await t.post("/api/lists/\(list)/contacts", #"{"phones":["919-555-0102","(919) 555-0103","+19195559999","abc"]}"#)
+            #expect(byPhone.json["added"]?.int == 1)
+            #expect(byPhone.json["alreadyPresent"]?.int == 1)
+            #expect(Set(byPhone.json["invalid"]?.array.compactMap(\.string) ?? []) == ["+19195559999", "abc"])
+            #expect(try await t.get("/api/lists/\(list)").json["contactCount"]?.int == 3)
+            let members = try await t.get("/api/lists/\(list)/contacts?includeTotal=true", key: t.a.read)
+            #expect(members.json.keys == ["data", "nextCursor", "total"])
+            #expect(Set(members.json["data"]?.ids ?? []) == [c1, c2, c3])
+            #expect(members.json["total"]?.int == 3)
+            #expect(members.json["data"]?.array.allSatisfy { $0.keys == Shape.contact } == true)
+            let walked = try await t.all("/api/lists/\(list)/contacts", limit: 1)
+            #expect(walked.count == 3 && Set(walked.ids).count == 3)
+            let removed = try await t.delete("/api/lists/\(list)/contacts", #"{"contactIds":["\#(c1)","\#(foreign)"]}"#)
+            #expect(removed.status == .ok)
+            #expect(removed.json == .object(["removed": .number(1)]))
+            #expect(Set(try await t.get("/api/lists/\(list)/contacts").json["data"]?.ids ?? []) == [c2, c3])
+            // Validation: exactly one of contactIds or phones, 1 to 10,000 entries.
+            #expect(Set(try await t.post("/api/lists/\(list)/contacts", #"{}"#).fields) == ["contactIds", "phones"])
+            #expect(Set(try await t.post("/api/lists/\(list)/contacts", #"{"contactIds":[],"phones":[]}"#).fields) == ["contactIds", "phones"])
+            #expect(try await t.post("/api/lists/\(list)/contacts", #"{"phones":[]}"#).fields == ["phones"])
+            #expect(try await t.delete("/api/lists/\(list)/contacts", #"{"contactIds":[]}"#).fields == ["contactIds"])
+            // B cannot add its contacts to A's list, nor list its members.
+            #expect(try await t.post("/api/lists/\(list)/contacts", #"{"contactIds":["\#(foreign)"]}"#, key: t.b.write).status == .notFound)
+            #expect(try await t.get("/api/lists/\(list)/contacts", key: t.b.read).status == .notFound)
+        }
+    }
+
+    /// Contacts for the filter language; returns name → id.
+    static func seed(_ t: TestApp) async throws -> (ids: [String: String], list: String) {
+        let specs = [
+            ("ada", #"{"phone":"+19195550101","firstName":"Ada","lastName":"Lovelace","email":"ada@math.org","city":"Raleigh","state":"NC","zip":"27601","tags":["vip","donor"],"customFields":{"team":"blue","score":"42","joined":"2026-01-10T12:00:00Z"}}"#),
+            ("bob", #"{"phone":"+19195550102","firstName":"Bob","city":"Columbia","state":"SC","zip":"29201","tags":["vip"],"customFields":{"team":"red","score":"7"}}"#),
+            ("cy", #"{"phone":"+19195550103","firstName":"Cy","city":"raleigh","state":"nc","tags":["donor","staff"],"customFields":{"team":"Blue Sky","score":"100"}}"#),
+            ("dee", #"{"phone":"+19195550104","firstName":"Dee","state":"VA","optedOut":true}"#),
+        ]
+        var ids: [String: String] = [:]
+        for (name, body) in specs { ids[name] = try await t.contact(body)["id"]?.string }
+        let list = try await t.list("Members")
+        _ = try await t.post("/api/lists/\(list)/contacts", #"{"contactIds":["\#(ids["bob"]!)","\#(ids["dee"]!)"]}"#)
+        _ = try await t.contact(#"{"phone":"+447700900555","firstName":"Ada","tags":["vip"],"state":"NC","customFields":{"team":"blue"}}"#, key: t.b.write)
+        return (ids, list)
+    }
+
+    static let filterCases: [(filter: String, expected: Set<String>)] = [
+        ("{}", ["ada", "bob", "cy", "dee"]),
+        (#"{"tags":["vip","staff"]}"#, ["ada", "bob", "cy"]),
+        (#"{"tags":["VIP","donor"],"tagsLogic":"AND"}"#, ["ada"]),
+        (#"{"tags":["vip","donor"],"tagsLogic":"or"}"#, ["ada", "bob", "cy"]),
+        (#"{"excludeTags":["staff"]}"#, ["ada", "bob", "dee"]),
+        (#"{"tags":["donor"],"excludeTags":["vip"]}"#, ["cy"]),
+        (#"{"listIds":["{list}"]}"#, ["bob", "dee"]),
+        (#"{"state":["nc","SC"]}"#, ["ada", "bob", "cy"]),
+        (#"{"zip":["27601"]}"#, ["ada"]),
+        (#"{"city":["RALEIGH"]}"#, ["ada", "cy"]),
+        (#"{"state":["NC"],"tags":["vip"]}"#, ["ada"]),
+        (#"{"conditions":[{"field":"firstName","op":"eq","value":"Ada"}]}"#, ["ada"]),
+        (#"{"conditions":[{"field":"firstName","op":"neq","value":"Ada"}]}"#, ["bob", "cy", "dee"]),
+        (#"{"conditions":[{"field":"firstName","op":"in","value":["Bob","Cy"]}]}"#, ["bob", "cy"]),
+        (#"{"conditions":[{"field":"firstName","op":"notIn","value":["Bob","Cy"]}]}"#, ["ada", "dee"]),
+        (#"{"conditions":[{"field":"email","op":"contains","value":"math"}]}"#, ["ada"]),
+        (#"{"conditions":[{"field":"lastName","op":"startsWith","value":"Love"}]}"#, ["ada"]),
+        (#"{"conditions":[{"field":"email","op":"exists"}]}"#, ["ada"]),
+        (#"{"conditions":[{"field":"email","op":"notExists"}]}"#, ["bob", "cy", "dee"]),
+        (#"{"conditions":[{"field":"zip","op":"gt","value":"28000"}]}"#, ["bob"]),
+        (#"{"conditions":[{"field":"isOptedIn","op":"eq","value":false}]}"#, ["dee"]),
+        (#"{"conditions":[{"field":"isTextable","op":"eq","value":true}]}"#, ["ada", "bob", "cy", "dee"]),
+        (#"{"conditions":[{"field":"optedOutAt","op":"exists"}]}"#, ["dee"]),
+        (#"{"conditions":[{"field":"createdAt","op":"gte","value":"2000-01-01T00:00:00+05:00"}]}"#, ["ada", "bob", "cy", "dee"]),
+        (#"{"conditions":[{"field":"createdAt","op":"lt","value":"2000-01-01T00:00:00Z"}]}"#, []),
+        (#"{"conditions":[{"field":"customFields.team","op":"eq","value":"BLUE"}]}"#, ["ada"]),
+        (#"{"conditions":[{"field":"customFields.team","op":"startsWith","value":"blue"}]}"#, ["ada", "cy"]),
+        (#"{"conditions":[{"field":"customFields.team","op":"contains","value":"sky"}]}"#, ["cy"]),
+        (#"{"conditions":[{"field":"customFields.team","op":"in","value":["red","blue"]}]}"#, ["ada", "bob"]),
+        (#"{"conditions":[{"field":"customFields.team","op":"notIn","value":["red"]}]}"#, ["ada", "cy", "dee"]),
+        (#"{"conditions":[{"field":"customFields.team","op":"exists"}]}"#, ["ada", "bob", "cy"]),
+        (#"{"conditions":[{"field":"customFields.team","op":"notExists"}]}"#, ["dee"]),
+        (#"{"conditions":[{"field":"customFields.score","op":"gt","value":40}]}"#, ["ada", "cy"]),
+        (#"{"conditions":[{"field":"customFields.score","op":"gte","value":42}]}"#, ["ada", "cy"]),
+        (#"{"conditions":[{"field":"customFields.score","op":"lt","value":42}]}"#, ["bob"]),
+        (#"{"conditions":[{"field":"customFields.score","op":"lte","value":7}]}"#, ["bob"]),
+        (#"{"conditions":[{"field":"customFields.joined","op":"gt","value":"2026-01-10T13:00:00+02:00"}]}"#, ["ada"]),
+        (#"{"conditions":[{"field":"customFields.joined","op":"lt","value":"2026-01-10T13:00:00+02:00"}]}"#, []),
+        (#"{"conditions":[{"field":"customFields.team","op":"eq","value":"red"},{"field":"firstName","op":"eq","value":"Cy"}],"conditionsLogic":"OR"}"#, ["bob", "cy"]),
+        (#"{"conditions":[{"field":"customFields.team","op":"eq","value":"red"},{"field":"firstName","op":"eq","value":"Cy"}]}"#, []),
+    ]
+
+    @Test("segments: the whole filter language through preview, create, contacts and contactCount", arguments: TestEngine.available)
+    func filterLanguage(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let (ids, list) = try await Self.seed(t)
+            let names = Dictionary(uniqueKeysWithValues: ids.map { ($1, $0) })
+            for (raw, expected) in Self.filterCases {
+                let filter = raw.replacingOccurrences(of: "{list}", with: list)
+                let preview = try await t.post("/api/segments/preview", #"{"filter":\#(filter)}"#, key: t.a.read)
+                #expect(preview.status == .ok, "\(filter): \(preview.text)")
+                #expect(preview.json.keys == ["contactCount", "sample"])
+                #expect(preview.json["contactCount"]?.int == expected.count, "\(filter)")
+                let sample = preview.json["sample"]?.array ?? []
+                #expect(sample.count == min(5, expected.count), "\(filter)")
+                #expect(Set(sample.compactMap { names[$0["id"]?.string ?? ""] }).isSubset(of: expected), "\(filter)")
+                #expect(sample.allSatisfy { $0.keys == Shape.contact })
+                let created = try await t.post("/api/segments", #"{"name":"s","filter":\#(filter)}"#)
+                #expect(created.status == .created, "\(filter): \(created.text)")
+                #expect(created.json["contactCount"]?.int == expected.count, "\(filter)")
+                let contacts = try await t.all("/api/segments/\(created.json["id"]!.string!)/contacts", limit: 2)
+                #expect(Set(contacts.ids.compactMap { names[$0] }) == expected, "\(filter)")
+                #expect(contacts.count == expected.count, "\(filter)")
+            }
+        }
+    }
+
+    @Test("preview samples at most 5 contacts", arguments: TestEngine.available)
+    func previewSample(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            for i in 0..<7 { _ = try await t.contact(#"{"phone":"+1919555\#(1000 + i)"}"#) }
+            let r = try await t.post("/api/segments/preview", #"{"filter":{}}"#)
+            #expect(r.json["contactCount"]?.int == 7)
+            #expect(r.json["sample"]?.array.count == 5)
+        }
+    }
+
+    @Test("invalid filters are 422 naming filter.… paths, all at once", arguments: TestEngine.available)
+    func invalidFilters(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let cases: [(String, Set<String>)] = [
+                (#"{"conditions":[{"field":"shoeSize","op":"eq","value":"9"}]}"#, ["filter.conditions[0].field"]),
+                (#"{"conditions":[{"field":"firstName","op":"like","value":"A"}]}"#, ["filter.conditions[0].op"]),
+                (#"{"conditions":[{"field":"firstName","op":"eq","value":"A"},{"field":"nope","op":"regex","value":"x"}]}"#,
+                 ["filter.conditions[1].field", "filter.conditions[1].op"]),
+                (#"{"tagsLogic":"XOR","conditionsLogic":"NAND","listIds":["x"]}"#, ["filter.tagsLogic", "filter.conditionsLogic", "filter.listIds[0]"]),
+                (#"{"conditions":[{"field":"createdAt","op":"gt","value":"2026-01-01T00:00:00"}]}"#, ["filter.conditions[0].value"]),
+                (#"{"conditions":[{"field":"isOptedIn","op":"gt","value":true}]}"#, ["filter.conditions[0].op"]),
+                (#"{"conditions":[{"field":"firstName","op":"in","value":"A"}]}"#, ["filter.conditions[0].value"]),
+                (#"{"tags":"vip"}"#, ["filter.tags"]),
+                (#""everyone""#, ["filter"]),
+            ]
+            for (filter, fields) in cases {
+                for path in ["/api/segments/preview", "/api/segments"] {
+                    let r = try await t.post(path, #"{"name":"x","filter":\#(filter)}"#)
+                    #expect(r.status == .unprocessableContent, "\(path) \(filter): \(r.text)")
+                    #expect(r.error == "validation_error")
+                    #expect(Set(r.fields) == fields, "\(path) \(filter)")
+                }
+            }
+            let both = try await t.post("/api/segments", #"{"name":"","filter":{"conditions":[{"field":"x","op":"eq","value":1}]}}"#)
+            #expect(Set(both.fields) == ["name", "filter.conditions[0].field"])
+            #expect(try await t.post("/api/segments", #"{"name":"n"}"#).fields == ["filter"])
+            #expect(try await t.get("/api/segments").json.array.isEmpty)
+        }
+    }
+
+    @Test("segments: get, patch, list, delete", arguments: TestEngine.available)
+    func segments(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let (ids, _) = try await Self.seed(t)
+            let r = try await t.post("/api/segments", #"{"name":"VIPs","filter":{"tags":["VIP"]}}"#, key: t.a.write)
+            #expect(r.status == .created)
+            let s = r.json
+            #expect(s.keys == Shape.segment)
+            #expect(s["filter"] == .object(["tags": .array([.string("vip")])]))
+            #expect(s["contactCount"]?.int == 2)
+            #expect(isUUID(s["id"]) && isInstant(s["createdAt"]) && isInstant(s["updatedAt"]))
+            let id = s["id"]!.string!
+            #expect(try await t.get("/api/segments/\(id)", key: t.a.read).json == s)
+            let p = try await t.patch("/api/segments/\(id)", #"{"filter":{"tags":["staff"]}}"#)
+            #expect(p.status == .ok)
+            #expect(p.json["name"]?.string == "VIPs")
+            #expect(p.json["contactCount"]?.int == 1)
+            #expect(try await t.get("/api/segments/\(id)/contacts").json["data"]?.ids == [ids["cy"]!])
+            let renamed = try await t.patch("/api/segments/\(id)", #"{"name":"Staff"}"#)
+            #expect(renamed.json["filter"] == p.json["filter"])
+            #expect(renamed.json["name"]?.string == "Staff")
+            #expect(try await t.patch("/api/segments/\(id)", #"{"name":" ","filter":{"op":1,"conditions":[{}]}}"#).status == .unprocessableContent)
+            for i in 0..<3 { _ = try await t.post("/api/segments", #"{"name":"s\#(i)","filter":{}}"#) }
+            let all = try await t.all("/api/segments", limit: 2)
+            #expect(all.map { $0["name"]?.string ?? "" } == ["s2", "s1", "s0", "Staff"])
+            #expect(all.allSatisfy { $0.keys == Shape.segment })
+            #expect(all.first?["contactCount"]?.int == 4)
+            #expect(try await t.get("/api/segments", key: t.b.read).json.array.isEmpty)
+            #expect(try await t.delete("/api/segments/\(id)", key: t.a.write).status == .noContent)
+            #expect(try await t.get("/api/segments/\(id)").status == .notFound)
+        }
+    }
+}

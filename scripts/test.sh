@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every Herald test, installing and starting what the tests need on a fresh machine:
+# the SQLite headers, a scratch PostgreSQL on loopback, the Python tools for the cross-checks
+# (smpplib) and the API fuzzer (schemathesis). Every suite must run: a missing peer is a failure,
+# not a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WORK=$(mktemp -d /tmp/herald-test.XXXXXX)
+export TMPDIR="$WORK"
+
+step() { printf '\n==> %s\n' "$*"; }
+need_apt=()
+pkg-config --exists sqlite3 2>/dev/null || need_apt+=(libsqlite3-dev)
+command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need_apt+=(python3-pip)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  step "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+PIP=$(command -v pip3 || command -v pip)
+
+step "starting PostgreSQL"
+export HERALD_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
+export HERALD_REQUIRE_POSTGRES=1
+echo "PostgreSQL at $HERALD_TEST_POSTGRES_URL"
+
+step "preparing the smpplib segment cross-check corpus"
+python3 -c 'import smpplib' 2>/dev/null || "$PIP" install -q smpplib==2.2.4
+export HERALD_SEGMENT_CROSSCHECK="$WORK/segment-crosscheck.json"
+python3 scripts/segments/crosscheck.py "$HERALD_SEGMENT_CROSSCHECK"
+
+step "building"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "error: the build failed"; exit 1; }
+
+step "running the Swift test suites (SQLite and PostgreSQL)"
+set +e
+swift test --skip-build 2>&1 | tee "$WORK/swift-test.log" | grep -vE '^(\[|Test Case .* (started|passed))'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then echo "error: swift test failed ($status)"; exit "$status"; fi
+if grep -q "PostgreSQL tests skipped" "$WORK/swift-test.log"; then
+  echo "error: the PostgreSQL suites did not run"; exit 1
+fi
+if grep -q "HERALD_SEGMENT_CROSSCHECK is not set" "$WORK/swift-test.log"; then
+  echo "error: the segment cross-check did not run"; exit 1
+fi
+
+if [ -x scripts/schemathesis.sh ]; then
+  step "fuzzing the running server against its OpenAPI document (schemathesis)"
+  HERALD_BIN="$ROOT/.build/debug/herald" scripts/schemathesis.sh
+fi
+
+step "all test suites passed"
