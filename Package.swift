@@ -42,9 +42,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HeraldProviders",
+            dependencies: [
+                "HeraldCore", "HeraldStore", "CSQLite",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "HeraldEngine",
             dependencies: [
-                "HeraldCore", "HeraldStore", "PhoneNumbers",
+                "HeraldCore", "HeraldStore", "HeraldProviders", "PhoneNumbers",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -54,7 +63,7 @@ let package = Package(
         .target(
             name: "HeraldAPI",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldEngine", "PhoneNumbers",
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldProviders", "PhoneNumbers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,6 +103,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "HeraldProvidersTests",
+            dependencies: ["HeraldProviders", "HeraldCore", "HeraldStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HeraldEngineTests",
+            dependencies: ["HeraldEngine", "HeraldProviders", "HeraldCore", "HeraldStore", "HeraldTestSupport",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "HeraldTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HeraldAPITests",

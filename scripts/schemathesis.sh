@@ -7,8 +7,9 @@
 #
 #   HERALD_BIN            the herald binary (default .build/debug/herald)
 #   HERALD_TEST_POSTGRES_URL  admin URL of a PostgreSQL server (scripts/postgres.sh start)
-#   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 40)
+#   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 15)
 #   SCHEMATHESIS_EXTRA    extra arguments for `schemathesis run` (e.g. "--seed 1")
+#   SCHEMATHESIS_ENGINES  which databases to run against (default "sqlite postgres")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -16,7 +17,7 @@ BIN="${HERALD_BIN:-.build/debug/herald}"
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 [ -x "$BIN" ] || { echo "error: $BIN is not built (swift build --product herald)" >&2; exit 1; }
 SCHEMATHESIS_VERSION=4.32.5
-MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-40}"
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-15}"
 API_KEY="hk_schemathesis$(printf 'A%.0s' {1..28})"   # hk_ + 40 characters
 
 if ! command -v schemathesis >/dev/null 2>&1 || [ "$(schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
@@ -97,7 +98,7 @@ run_against() {
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
       --phases examples,coverage,fuzzing,stateful \
       --max-examples "$MAX_EXAMPLES" \
-      --workers 2 \
+      --workers 1 \
       --request-timeout 20 \
       --suppress-health-check all \
       --generation-database none \
@@ -119,9 +120,10 @@ run_against() {
   echo "schemathesis passed against $label" >&2
 }
 
-run_against sqlite "sqlite://$WORK/sqlite/h.db"
+ENGINES="${SCHEMATHESIS_ENGINES:-sqlite postgres}"
+case " $ENGINES " in *" sqlite "*) run_against sqlite "sqlite://$WORK/sqlite/h.db" ;; esac
 
-if [ -n "${HERALD_TEST_POSTGRES_URL:-}" ]; then
+if [ -n "${HERALD_TEST_POSTGRES_URL:-}" ] && [[ " $ENGINES " == *" postgres "* ]]; then
   command -v psql >/dev/null 2>&1 || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
   PG_DB="herald_st_$(date +%s)_$$"
   psql "$HERALD_TEST_POSTGRES_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $PG_DB" >/dev/null

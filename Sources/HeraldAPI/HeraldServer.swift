@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldEngine
+import HeraldProviders
 import HeraldStore
 import Hummingbird
 import Logging
@@ -10,8 +11,10 @@ import ServiceLifecycle
 /// Builds the HTTP application: routes, middleware and the services it runs beside.
 public enum HeraldServer {
     /// The router of the whole API.
+    /// `simulator` serves `GET /api/simulator/messages` (404 without one).
     public static func buildRouter(configuration: HeraldConfiguration, storage: Storage, imports: ImportService,
-                                   prometheus: PrometheusCollectorRegistry?) -> Router<HeraldRequestContext> {
+                                   prometheus: PrometheusCollectorRegistry?,
+                                   simulator: SimulatorProvider? = nil) -> Router<HeraldRequestContext> {
         let router = Router(context: HeraldRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
         OperationsRoutes(storage: storage, prometheus: prometheus).register(on: router)
@@ -25,14 +28,17 @@ public enum HeraldServer {
         SegmentRoutes(storage: storage).register(on: api)
         SenderRoutes(storage: storage, providerNames: Set(configuration.providers.keys)).register(on: api)
         CampaignRoutes(storage: storage).register(on: api)
+        SimulatorRoutes(simulator: simulator).register(on: api)
         return router
     }
 
     /// The application with its background services (imports).
     public static func buildApplication(configuration: HeraldConfiguration, storage: Storage, logger: Logger,
-                                        prometheus: PrometheusCollectorRegistry?) -> some ApplicationProtocol {
+                                        prometheus: PrometheusCollectorRegistry?,
+                                        simulator: SimulatorProvider? = nil) -> some ApplicationProtocol {
         let imports = ImportService(storage: storage, logger: logger)
-        let router = buildRouter(configuration: configuration, storage: storage, imports: imports, prometheus: prometheus)
+        let router = buildRouter(configuration: configuration, storage: storage, imports: imports, prometheus: prometheus,
+                                 simulator: simulator)
         var services: [any Service] = []
         if configuration.role != .api { services.append(imports) }
         return Application(

@@ -13,6 +13,7 @@ public struct Storage: Sendable {
     public var imports: ImportStore { ImportStore(db: db) }
     public var idempotency: IdempotencyStore { IdempotencyStore(db: db) }
     public var campaigns: CampaignStore { CampaignStore(db: db) }
+    public var delivery: DeliveryStore { DeliveryStore(db: db) }
 
     public init(db: any SQLDatabase) { self.db = db }
 

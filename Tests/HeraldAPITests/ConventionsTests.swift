@@ -293,24 +293,24 @@ struct ConventionsTests {
 
     @Test("rate limit per key: 429 with Retry-After and the X-RateLimit headers", arguments: TestEngine.available)
     func rateLimit(engine: TestEngine) async throws {
-        try await TestApp.run(engine, configure: { $0.rateLimitPerSecond = 1; $0.rateLimitBurst = 3 }) { t in
+        // One token every 100 s: the bucket cannot refill during the test, however slow the machine.
+        try await TestApp.run(engine, configure: { $0.rateLimitPerSecond = 0.01; $0.rateLimitBurst = 3 }) { t in
             var statuses: [Int] = []
+            var remaining: [String] = []
             var last: Reply?
             for _ in 0..<4 {
                 let r = try await t.get("/api/organization")
                 statuses.append(Int(r.status.code))
+                remaining.append(r.header("X-RateLimit-Remaining") ?? "-")
                 last = r
-                if r.status == .ok {
-                    #expect(r.header("X-RateLimit-Limit") == "1")
-                    #expect(r.header("X-RateLimit-Remaining") != nil)
-                }
+                if r.status == .ok { #expect(r.header("X-RateLimit-Limit") != nil) }
             }
             #expect(statuses == [200, 200, 200, 429])
+            #expect(remaining == ["2", "1", "0", "0"])
             let limited = try #require(last)
             #expect(limited.error == "rate_limit_exceeded")
             #expect(limited.header("Retry-After").flatMap(Int.init).map { $0 >= 1 } == true)
-            #expect(limited.header("X-RateLimit-Limit") == "1")
-            #expect(limited.header("X-RateLimit-Remaining") == "0")
+            #expect(limited.header("X-RateLimit-Limit") != nil)
             #expect(limited.header("X-Request-Id") != nil)
             // Another key has its own bucket.
             #expect(try await t.get("/api/organization", key: t.a.read).status == .ok)

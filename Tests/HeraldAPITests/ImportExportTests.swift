@@ -27,13 +27,14 @@ struct ImportExportTests {
             #expect(job.keys == Shape.importJob)
             #expect(job["status"]?.string == "completed")
             #expect(job["totalRows"]?.int == 7)
-            #expect(job["created"]?.int == 3)
+            // A row breaking a field rule (Dee's email) is invalid as a whole and not written.
+            #expect(job["created"]?.int == 2)
             #expect(job["merged"]?.int == 1)
             #expect(job["duplicateRows"]?.int == 1)
-            #expect(job["invalid"]?.int == 2)
+            #expect(job["invalid"]?.int == 3)
             #expect(isInstant(job["startedAt"]) && isInstant(job["completedAt"]))
             let errors = job["errors"]?.array ?? []
-            #expect(errors.map { $0["row"]?.int ?? 0 } == [4, 5, 7])
+            #expect(errors.map { $0["row"]?.int ?? 0 } == [4, 5, 7], "\(errors)")
             #expect(errors.map { $0["field"]?.string ?? "" } == ["phone", "phone", "email"])
             #expect(errors.allSatisfy { !($0["message"]?.string ?? "").isEmpty })
 
@@ -50,16 +51,14 @@ struct ImportExportTests {
             #expect(bob["tags"] == .array([.string("a"), .string("b")]))
             #expect(bob["isOptedIn"]?.bool == false)
             #expect(bob["customFields"] == .object(["team": .string("green")]))
-            let dee = try #require(try await t.get("/api/contacts?search=5550102").json["data"]?[0])
-            #expect(dee["firstName"]?.string == "Dee")
-            #expect(dee.raw("email") == .null)
+            #expect(try await t.get("/api/contacts?search=5550102").json["data"]?.array.isEmpty == true)
             let quoted = try #require(try await t.get("/api/contacts?search=5550103").json["data"]?[0])
             #expect(quoted["firstName"]?.string == "Quoted, Name")
-            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 4)
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 3)
             // Importing the same file again merges every row.
             let second = try await t.importCSV(csv)
             #expect(second["created"]?.int == 0)
-            #expect(second["merged"]?.int == 4)
+            #expect(second["merged"]?.int == 3)
             #expect(second["duplicateRows"]?.int == 1)
             // Organization B cannot see the job.
             #expect(try await t.get("/api/contacts/imports/\(job["id"]!.string!)", key: t.b.admin).status == .notFound)
@@ -84,17 +83,17 @@ struct ImportExportTests {
     func options(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in
             let list = try await t.list("Imported")
-            let job = try await t.importCSV("phone,tags\n07700 900123,x\n07700 900124,\n", query: "?tags=Spring,%20Fair&listId=\(list)&defaultCountry=gb")
+            let job = try await t.importCSV("phone,tags\n07400 123123,x\n07400 123124,\n", query: "?tags=Spring,%20Fair&listId=\(list)&defaultCountry=gb")
             #expect(job["created"]?.int == 2)
             let members = try await t.get("/api/lists/\(list)/contacts").json["data"]?.array ?? []
-            #expect(Set(members.compactMap { $0["phone"]?.string }) == ["+447700900123", "+447700900124"])
+            #expect(Set(members.compactMap { $0["phone"]?.string }) == ["+447400123123", "+447400123124"])
             #expect(Set(members.map { $0["tags"] ?? .null }) == [.array([.string("fair"), .string("spring"), .string("x")]), .array([.string("fair"), .string("spring")])])
             #expect(try await t.get("/api/lists/\(list)").json["contactCount"]?.int == 2)
             // Bad options are refused before anything is stored.
             let otherList = try await t.list("B's", key: t.b.write)
-            let bad = try await t.call(.post, "/api/contacts/import?listId=\(otherList)&defaultCountry=XX&tags=%20", body: "phone\n1\n", contentType: "text/csv")
+            let bad = try await t.call(.post, "/api/contacts/import?listId=\(otherList)&defaultCountry=XX", body: "phone\n1\n", contentType: "text/csv")
             #expect(bad.status == .unprocessableContent)
-            #expect(Set(bad.fields) == ["listId", "defaultCountry", "tags[0]"], "\(bad.text)")
+            #expect(Set(bad.fields) == ["listId", "defaultCountry"], "\(bad.text)")
         }
     }
 
@@ -152,7 +151,7 @@ struct ImportExportTests {
         try await TestApp.run(engine) { t in
             _ = try await t.contact(#"{"phone":"+19195550100","firstName":"=SUM(A1)","lastName":"O, \"Quote\"","tags":["vip","a"],"customFields":{"team":"+blue"}}"#)
             _ = try await t.contact(#"{"phone":"+19195550101","firstName":"Plain","state":"SC"}"#)
-            _ = try await t.contact(#"{"phone":"+447700900123","firstName":"Other org"}"#, key: t.b.write)
+            _ = try await t.contact(#"{"phone":"+447400123123","firstName":"Other org"}"#, key: t.b.write)
             let r = try await t.get("/api/contacts/export", key: t.a.read)
             #expect(r.status == .ok)
             #expect(r.header("Content-Type")?.hasPrefix("text/csv") == true)

@@ -102,7 +102,10 @@ struct SenderOperationsTests {
 
     @Test("configured providers are accepted", arguments: TestEngine.available)
     func configuredProvider(engine: TestEngine) async throws {
-        try await TestApp.run(engine, configure: { $0.providers["twilio-main"] = .init(name: "twilio-main", type: "twilio", settings: [:]) }) { t in
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("herald-config-\(UUID().uuidString).json")
+        try Data(#"{"providers":{"twilio-main":{"type":"twilio","authToken":"${NOPE}"}}}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await TestApp.run(engine, configure: { try? $0.apply(file: file.path, environment: [:]) }) { t in
             let r = try await t.post("/api/senders", #"{"address":"+19195550177","provider":"twilio-main"}"#)
             #expect(r.status == .created)
             #expect(r.json["provider"]?.string == "twilio-main")
@@ -119,7 +122,7 @@ struct SenderOperationsTests {
             #expect(ready.status == .ok)
             #expect(ready.json["status"]?.string == "ready")
             #expect((ready.json["schemaVersion"]?.int ?? 0) >= 1)
-            t.registry.makeCounter(name: "herald_test_marker_total").increment(by: 3)
+            t.registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "herald", subsystem: "test", metricName: "marker", unitName: "total", helpText: "a test marker")).increment(by: Int64(3))
             let metrics = try await t.call(.get, "/metrics", anonymous: true)
             #expect(metrics.status == .ok)
             #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)

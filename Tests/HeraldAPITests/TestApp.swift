@@ -58,9 +58,11 @@ struct TestApp: Sendable {
             let b = try await storage.organizations.create(name: "Other", timezone: "Europe/London", defaultCountry: "GB")
             let orgB = OrganizationScope(key: b.key, id: b.id)
             func keys(_ scope: OrganizationScope, admin: String? = nil) async throws -> RoleKeys {
-                RoleKeys(read: try await storage.organizations.createKey(scope, name: "read", role: .read).1,
-                         write: try await storage.organizations.createKey(scope, name: "write", role: .write).1,
-                         admin: admin ?? (try await storage.organizations.createKey(scope, name: "admin", role: .admin).1))
+                let read = try await storage.organizations.createKey(scope, name: "read", role: .read).1
+                let write = try await storage.organizations.createKey(scope, name: "write", role: .write).1
+                var adminKey = admin
+                if adminKey == nil { adminKey = try await storage.organizations.createKey(scope, name: "admin", role: .admin).1 }
+                return RoleKeys(read: read, write: write, admin: adminKey!)
             }
             let keysA = try await keys(orgA, admin: bootstrapKey)
             let keysB = try await keys(orgB)
@@ -147,6 +149,11 @@ struct TestApp: Sendable {
         Issue.record("pagination of \(path) did not end")
         return items
     }
+}
+
+extension [FilterJSON] {
+    /// The `id` of every item.
+    var ids: [String] { compactMap { $0["id"]?.string } }
 }
 
 extension FilterJSON {

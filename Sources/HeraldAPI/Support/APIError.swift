@@ -2,6 +2,7 @@ import HTTPTypes
 import HeraldCore
 import HeraldStore
 import Hummingbird
+import NIOCore
 
 /// An error as the API reports it (API.md §1): a status, a code, a sentence and the failing fields.
 public struct APIError: Error, Sendable {
@@ -54,6 +55,9 @@ public struct APIError: Error, Sendable {
             case .conflict(let field, let message): return APIError(.conflict, "conflict", message, details: [FieldIssue(field: field, message: message)])
             case .invalidState(let message): return .invalidState(message)
             }
+        case is NIOTooManyBytesError:
+            // `request.body.collect(upTo:)` over the 1 MiB JSON limit.
+            return APIError(.contentTooLarge, "payload_too_large", "The request body is over the limit.")
         case let e as HTTPError:
             switch e.status {
             case .contentTooLarge: return APIError(.contentTooLarge, "payload_too_large", "The request body is over the limit.")

@@ -31,7 +31,31 @@ public struct RequestFields {
         guard case .object(let object) = value else {
             throw APIError.invalidRequest("The request body must be a JSON object.")
         }
+        var nulFields: [FieldIssue] = []
+        findNUL(value, path: "", into: &nulFields)
+        if !nulFields.isEmpty {
+            throw APIError.invalidRequest("Text may not contain the NUL character (U+0000).", details: nulFields)
+        }
         return RequestFields(object: object)
+    }
+
+    /// Reports every string or key holding U+0000, which no text column can store (PostgreSQL
+    /// rejects it outright), as `field.path[i]`.
+    static func findNUL(_ value: FilterJSON, path: String, into issues: inout [FieldIssue]) {
+        switch value {
+        case .string(let s):
+            if s.unicodeScalars.contains("\u{0}") { issues.append(FieldIssue(field: path.isEmpty ? "body" : path, message: "must not contain the NUL character")) }
+        case .array(let items):
+            for (i, item) in items.enumerated() { findNUL(item, path: "\(path)[\(i)]", into: &issues) }
+        case .object(let members):
+            for (k, v) in members.sorted(by: { $0.key < $1.key }) {
+                let child = path.isEmpty ? k : "\(path).\(k)"
+                if k.unicodeScalars.contains("\u{0}") { issues.append(FieldIssue(field: child, message: "must not contain the NUL character")) }
+                findNUL(v, path: child, into: &issues)
+            }
+        default:
+            break
+        }
     }
 
     func path(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
@@ -127,7 +151,13 @@ public struct QueryParameters {
     let request: Request
     public private(set) var issues: [FieldIssue] = []
 
-    public init(_ request: Request) { self.request = request }
+    public init(_ request: Request) {
+        self.request = request
+        // U+0000 cannot be stored or compared in a text column (PostgreSQL rejects it): a 400.
+        for (name, value) in request.uri.queryParameters where value.unicodeScalars.contains("\u{0}") || name.unicodeScalars.contains("\u{0}") {
+            issues.append(FieldIssue(field: String(name), message: "must not contain the NUL character"))
+        }
+    }
 
     public func string(_ name: String) -> String? {
         request.uri.queryParameters[name[...]].map { String($0) }

@@ -65,9 +65,6 @@ public enum Schema {
         CREATE INDEX contacts_org_updated ON contacts (org_id, updated_at, id);
         CREATE INDEX contacts_org_created ON contacts (org_id, created_at, id);
         CREATE INDEX contacts_org_state ON contacts (org_id, UPPER(state), updated_at);
-        CREATE INDEX contacts_org_first_name ON contacts (org_id, LOWER(first_name));
-        CREATE INDEX contacts_org_last_name ON contacts (org_id, LOWER(last_name));
-        CREATE INDEX contacts_org_email ON contacts (org_id, LOWER(email));
         CREATE INDEX contacts_org_zip ON contacts (org_id, zip);
         CREATE TABLE contact_tags (
             org_id BIGINT NOT NULL,
@@ -218,6 +215,8 @@ public enum Schema {
             provider_message_id TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,
             next_attempt_at BIGINT NOT NULL DEFAULT 0,
+            claimed_by TEXT,
+            claimed_at BIGINT,
             sent_at BIGINT,
             delivered_at BIGINT,
             replied_at BIGINT,
@@ -226,7 +225,24 @@ public enum Schema {
             UNIQUE (campaign_id, contact_id)
         );
         CREATE INDEX campaign_messages_org_sent ON campaign_messages (org_id, sent_at);
-        CREATE INDEX campaign_messages_contact ON campaign_messages (contact_id, sent_at)
+        CREATE INDEX campaign_messages_contact ON campaign_messages (contact_id, sent_at);
+        CREATE INDEX campaign_messages_work ON campaign_messages (campaign_id, status, next_attempt_at);
+        CREATE INDEX campaign_messages_provider ON campaign_messages (provider_message_id);
+        CREATE TABLE unmatched_receipts (
+            provider_message_id TEXT NOT NULL PRIMARY KEY,
+            outcome TEXT NOT NULL,
+            error_code TEXT,
+            received_at BIGINT NOT NULL
+        );
+        CREATE TABLE leases (
+            name TEXT NOT NULL PRIMARY KEY,
+            owner TEXT NOT NULL,
+            until_at BIGINT NOT NULL
+        );
+        CREATE TABLE workers (
+            id TEXT NOT NULL PRIMARY KEY,
+            heartbeat_at BIGINT NOT NULL
+        )
         """),
     ]
 }

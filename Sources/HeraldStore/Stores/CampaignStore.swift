@@ -174,6 +174,15 @@ public struct CampaignStore: Sendable {
         }
     }
 
+    /// Marks a campaign failed with a reason (any non-final status).
+    public func fail(_ key: Int64, reason: String) async throws {
+        try await db.transaction { c in
+            let now = Clock.nowMillis()
+            try await c.execute("UPDATE campaigns SET status = 'failed', failure_reason = ?, completed_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed')",
+                                [.text(reason), .int(now), .int(now), .int(key)])
+        }
+    }
+
     /// Deletes a draft or scheduled campaign.
     public func delete(_ scope: OrganizationScope, id: String) async throws {
         try await db.transaction { c in

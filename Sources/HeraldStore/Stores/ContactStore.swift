@@ -310,34 +310,13 @@ public struct ContactListQuery: Sendable {
             && hasPhone == nil && states.isEmpty && zip == nil
     }
 
-    /// Lowercases ASCII letters only, as SQLite's `LOWER` does, so a term compares like the
-    /// indexed `LOWER(column)` expressions.
-    static func asciiLowercased(_ s: String) -> String {
-        String(decoding: s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-    }
-
-    /// A case-insensitive prefix test on `LOWER(column)`. On SQLite it is a range on the
-    /// `LOWER(column)` expression index; on PostgreSQL a `LIKE 'prefix%'` on `LOWER(column)`.
-    static func prefixMatch(_ column: String, _ prefix: String, dialect: SQLDialect) -> SQLFragment {
-        switch dialect {
-        case .sqlite:
-            let p = asciiLowercased(prefix)
-            return SQLFragment("(LOWER(\(column)) >= ? AND LOWER(\(column)) < ?)", [.text(p), .text(p + "\u{10FFFF}")])
-        case .postgres:
-            let escaped = prefix.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            return SQLFragment("LOWER(\(column)) LIKE ? ESCAPE '\\'", [.text(escaped + "%")])
-        }
-    }
-
     /// The WHERE clause of the filters.
     ///
-    /// `search` semantics (chosen so every alternative is an index range, not a scan of every
-    /// contact): a contact matches when, case-insensitively (ASCII letters on SQLite), its first
-    /// name, last name or email **starts with** the trimmed term; or, for a two-word term, its
-    /// first name starts with the first word and its last name with the second; or, when the term
-    /// holds at least 3 digits, its E.164 phone starts with `+` followed by those digits, or with
-    /// `+1` followed by them (a national number of the North American plan, typed without the
-    /// country code). Substrings in the middle of a field do not match.
+    /// `search` semantics (API.md): case-insensitive substring of first name, last name or email
+    /// (ASCII case folding on SQLite), substring of the E.164 phone (the term's digits when it
+    /// holds at least 3 digits and other characters), or, for two words, first name and last
+    /// name starting with them. A substring cannot use a B-tree index: a search reads contacts
+    /// in sort order until the page is full, and its total scans the organization's contacts.
     func whereClause(scope: OrganizationScope, dialect: SQLDialect) -> SQLFragment {
         var parts = [SQLFragment("c.org_id = ?", [.int(scope.key)])]
         if let filter {
@@ -345,25 +324,21 @@ public struct ContactListQuery: Sendable {
             return SQLFragment.join(parts, with: "AND")
         }
         if let search = search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-            var alternatives = [Self.prefixMatch("c.first_name", search, dialect: dialect),
-                                Self.prefixMatch("c.last_name", search, dialect: dialect),
-                                Self.prefixMatch("c.email", search, dialect: dialect)]
-            let words = search.split(separator: " ", omittingEmptySubsequences: true)
+            let like = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let op = dialect.ilike
+            var alternatives = ["c.first_name \(op) ? ESCAPE '\\'", "c.last_name \(op) ? ESCAPE '\\'", "c.email \(op) ? ESCAPE '\\'", "c.phone LIKE ? ESCAPE '\\'"]
+            var binds: [SQLValue] = [.text(like), .text(like), .text(like), .text(like)]
+            let words = search.split(separator: " ")
             if words.count == 2 {
-                alternatives.append(SQLFragment.join([Self.prefixMatch("c.first_name", String(words[0]), dialect: dialect),
-                                                      Self.prefixMatch("c.last_name", String(words[1]), dialect: dialect)], with: "AND"))
+                alternatives.append("(c.first_name \(op) ? AND c.last_name \(op) ?)")
+                binds += [.text(String(words[0]) + "%"), .text(String(words[1]) + "%")]
             }
-            let digits = String(search.unicodeScalars.filter { $0.value >= 48 && $0.value <= 57 }.map(Character.init))
-            if digits.count >= 3 {
-                for prefix in ["+" + digits, "+1" + digits] {
-                    // A range on the (org_id, phone) index; `:` sorts right after `9` in binary order.
-                    alternatives.append(dialect == .sqlite
-                        ? SQLFragment("(c.phone >= ? AND c.phone < ?)", [.text(prefix), .text(prefix + ":")])
-                        : SQLFragment("c.phone LIKE ?", [.text(prefix + "%")]))
-                }
+            let digits = search.filter(\.isNumber)
+            if digits.count >= 3 && digits.count != search.count {
+                alternatives.append("c.phone LIKE ?")
+                binds.append(.text("%" + digits + "%"))
             }
-            let joined = SQLFragment.join(alternatives, with: "OR")
-            parts.append(SQLFragment("(\(joined.sql))", joined.binds))
+            parts.append(SQLFragment("(" + alternatives.joined(separator: " OR ") + ")", binds))
         }
         if !tags.isEmpty {
             if tagsMatchAll {

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import HeraldCore
 
@@ -178,6 +179,7 @@ public struct ImportStore: Sendable {
         let member = try c.statement("INSERT INTO list_members (list_id, contact_id, org_id, added_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
         let org = job.scope.key
         let now = Clock.nowMillis()
+        var uuids = Self.randomUUIDs(rows.count)
         for row in rows {
             let ch = row.changes
             lookup.bind(1, org)
@@ -208,7 +210,7 @@ public struct ImportStore: Sendable {
                 }
                 update.reset()
             } else {
-                insert.bind(1, IDs.make())
+                insert.bind(1, uuids.next())
                 insert.bind(2, org)
                 insert.bind(3, ch.phone ?? "")
                 insert.bind(4, ch.firstName.valueOrNil)
@@ -243,6 +245,37 @@ public struct ImportStore: Sendable {
                 try member.step()
                 member.reset()
             }
+        }
+    }
+
+    /// Version 4 UUID strings (lowercase, like `IDs.make()`) from SQLite's in-process generator (seeded from the OS):
+    /// `UUID()` reads `/dev/urandom` through open/read/close on Linux, which costs more than
+    /// writing the whole row.
+    static func randomUUIDs(_ count: Int) -> UUIDStrings {
+        var bytes = [UInt8](repeating: 0, count: max(1, count) * 16)
+        // SQLite's generator: seeded once from the OS, then in-process.
+        bytes.withUnsafeMutableBytes { sqlite3_randomness(Int32($0.count), $0.baseAddress) }
+        return UUIDStrings(bytes: bytes)
+    }
+
+    struct UUIDStrings {
+        let bytes: [UInt8]
+        var index = 0
+
+        mutating func next() -> String {
+            var b = Array(bytes[index * 16 ..< index * 16 + 16])
+            index += 1
+            b[6] = (b[6] & 0x0F) | 0x40
+            b[8] = (b[8] & 0x3F) | 0x80
+            let hex = Array("0123456789abcdef".utf8)
+            var out = [UInt8]()
+            out.reserveCapacity(36)
+            for (i, byte) in b.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+            return String(decoding: out, as: UTF8.self)
         }
     }
 

@@ -1,0 +1,203 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Logging
+import Metrics
+import PhoneNumbers
+import ServiceLifecycle
+import Synchronization
+
+/// Settings of the delivery engine.
+public struct DeliveryConfiguration: Sendable {
+    /// Campaigns an organization may run at once; the rest wait in `pending` (API.md §5.1).
+    public var maxRunningPerOrganization = 2
+    /// Messages claimed per batch (lower for slow senders so that few are ever in flight).
+    public var batchSize = 1000
+    /// Attempts before a retryable error becomes a failure.
+    public var maxAttempts = 5
+    /// First retry delay; doubles each attempt, with jitter, up to `maxBackoff`.
+    public var baseBackoff: Duration = .seconds(2)
+    public var maxBackoff: Duration = .seconds(300)
+    /// How often the control loop (schedule, admit, fan out, complete, recover) runs.
+    public var controlInterval: Duration = .milliseconds(250)
+    /// A worker whose heartbeat is older than this is dead; its claims are taken over.
+    public var workerTTL: Duration = .seconds(15)
+    /// Credit prices.
+    public var pricing: CreditPricing = .standard
+
+    public init() {}
+}
+
+/// The delivery engine (ARCHITECTURE.md "Durability", "Rate and fairness", "Time"): one
+/// `Service` running the control loop (scheduler tick under a lease, admission, fan-out,
+/// A/B winners, completion, recovery of dead workers' claims), the dispatcher, and the receipt
+/// consumers. Everything it does is a guarded change of recipient rows, so it can be killed
+/// at any instant and started again.
+public final class DeliveryEngine: Service, Sendable {
+    let storage: Storage
+    let providers: ProviderRegistry
+    let configuration: DeliveryConfiguration
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    public let workerId: String
+    let dispatcher: Dispatcher
+
+    public init(storage: Storage, providers: ProviderRegistry, configuration: DeliveryConfiguration = DeliveryConfiguration(),
+                logger: Logger = Logger(label: "herald.engine"), clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.storage = storage
+        self.providers = providers
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.workerId = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        self.dispatcher = Dispatcher(storage: storage, providers: providers, configuration: configuration, logger: logger, clock: clock, owner: workerId)
+    }
+
+    func nowMillis() -> Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+
+    public func run() async throws {
+        // Claims left by this machine's previous run (or any dead worker) are recovered first.
+        try await recover(includingAll: false)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.controlLoop() }
+            group.addTask { await self.dispatcher.run() }
+            group.addTask { await self.runReceiptConsumers() }
+        }
+    }
+
+    /// Applies every provider's receipts until they end (or the task is cancelled).
+    public func runReceiptConsumers() async {
+        await withDiscardingTaskGroup { group in
+            for source in providers.receiptSources {
+                group.addTask { await self.consumeReceipts(source) }
+            }
+        }
+    }
+
+    // MARK: control
+
+    func controlLoop() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await controlTick()
+            } catch {
+                logger.error("engine control tick failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.controlInterval)
+        }
+    }
+
+    /// One pass of the control loop; public so tests can drive the engine step by step.
+    public func controlTick() async throws {
+        let now = nowMillis()
+        let delivery = storage.delivery
+        let ttl = Int64(configuration.workerTTL.components.seconds * 1000)
+        let alive = try await delivery.heartbeat(worker: workerId, now: now, ttl: ttl)
+        if try await delivery.lease("scheduler", owner: workerId, now: now, ttl: ttl) {
+            try await delivery.releaseDueScheduled(now: now)
+            try await delivery.chooseDueWinners(now: now)
+            _ = try await delivery.recoverInFlight(alive: alive, providerDeduplicates: providers.deduplicates(campaign:), now: now)
+        }
+        _ = try await delivery.admit(maxRunning: configuration.maxRunningPerOrganization, now: now)
+        for work in try await delivery.queuedCampaigns() {
+            guard let audience = try await resolveAudience(work) else {
+                try await storage.campaigns.fail(work.key, reason: "The campaign's audience no longer exists.")
+                continue
+            }
+            let counts = try await delivery.fanOut(work, audience: audience, now: now)
+            logger.info("campaign fanned out", metadata: ["campaign": "\(work.id)", "queued": "\(counts.queued)", "skipped": "\(counts.skipped)"])
+        }
+        try await delivery.applyUnmatchedReceipts()
+        try await delivery.completeFinished(now: now)
+    }
+
+    /// One dispatcher pass (a batch from each sending campaign); public so tests can drive the
+    /// engine step by step. Returns messages handed to providers.
+    @discardableResult
+    public func dispatchPass() async throws -> Int {
+        try await dispatcher.pass()
+    }
+
+    /// Recovers in-flight messages of dead workers (and, on a single node, of this node's
+    /// previous run, whose id is gone from the heartbeat table after the TTL).
+    public func recover(includingAll: Bool = false) async throws {
+        let now = nowMillis()
+        let ttl = Int64(configuration.workerTTL.components.seconds * 1000)
+        var alive = try await storage.delivery.heartbeat(worker: workerId, now: now, ttl: ttl)
+        if storage.db.dialect == .sqlite {
+            // SQLite is one process: nothing else can hold a live claim.
+            alive = [workerId]
+        }
+        let result = try await storage.delivery.recoverInFlight(alive: alive, providerDeduplicates: providers.deduplicates(campaign:), now: now)
+        if result.requeued + result.unknown > 0 {
+            logger.warning("recovered messages in flight at a crash", metadata: ["resubmitted": "\(result.requeued)", "inDoubt": "\(result.unknown)"])
+        }
+    }
+
+    func resolveAudience(_ work: Work) async throws -> ResolvedAudience? {
+        let f = work.fields
+        if let segmentId = f.segmentId {
+            guard let segment = try? await storage.segments.get(work.scope, id: segmentId) else { return nil }
+            let json = (try? JSONDecoder().decode(FilterJSON.self, from: Data(segment.filterJSON.utf8))) ?? .object([:])
+            return (try? ContactFilter(validating: json)).map { .filter($0) }
+        }
+        if let raw = f.contactFilter { return (try? ContactFilter(validating: raw)).map { .filter($0) } }
+        if let lists = f.listIds {
+            var filter = ContactFilter()
+            filter.listIds = lists.compactMap(UUID.init(uuidString:))
+            return .filter(filter)
+        }
+        return .inline(campaignKey: work.key)
+    }
+
+    typealias Work = DeliveryStore.Work
+
+    // MARK: receipts
+
+    /// Reads a provider's receipts into a buffer and applies them in batches, one transaction
+    /// per batch, every few milliseconds.
+    func consumeReceipts(_ source: ReceiptSource) async {
+        let buffer = ReceiptBuffer()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await receipt in source.receipts { buffer.append(receipt) }
+                    buffer.finish()
+                }
+                group.addTask {
+                    while true {
+                        let batch = buffer.take()
+                        if !batch.isEmpty {
+                            do {
+                                try await self.storage.delivery.receipts(batch.map {
+                                    DeliveryStore.Receipt(providerMessageId: $0.providerMessageId, outcome: $0.outcome.rawValue, errorCode: $0.errorCode,
+                                                          at: Int64($0.at.timeIntervalSince1970 * 1000))
+                                })
+                            } catch {
+                                self.logger.error("receipts not applied", metadata: ["error": "\(error)", "count": "\(batch.count)"])
+                                buffer.putBack(batch)
+                            }
+                        } else if buffer.isFinished || Task.isCancelled {
+                            return
+                        }
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            source.finish()
+        }
+    }
+}
+
+
+/// Receipts read but not yet applied.
+final class ReceiptBuffer: Sendable {
+    private let state = Mutex<(items: [DeliveryReceipt], finished: Bool)>(([], false))
+
+    func append(_ r: DeliveryReceipt) { state.withLock { $0.items.append(r) } }
+    func take() -> [DeliveryReceipt] { state.withLock { s in defer { s.items.removeAll(keepingCapacity: true) }; return s.items } }
+    func putBack(_ batch: [DeliveryReceipt]) { state.withLock { $0.items.insert(contentsOf: batch, at: 0) } }
+    func finish() { state.withLock { $0.finished = true } }
+    var isFinished: Bool { state.withLock { $0.finished } }
+}

@@ -1,0 +1,418 @@
+import Foundation
+import HeraldCore
+
+/// The SQL of the delivery engine (ARCHITECTURE.md "Durability"): admission, fan-out, claiming,
+/// outcomes, receipts, completion and crash recovery. Every recipient is a row written before
+/// anything is sent; every move of a message is one guarded UPDATE, and the campaign counters
+/// change in the same transaction as the rows they count.
+public struct DeliveryStore: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    // MARK: scheduling and admission
+
+    /// Scheduled campaigns whose time has come become `pending`.
+    @discardableResult
+    public func releaseDueScheduled(now: Int64) async throws -> Int {
+        try await db.transaction { c in
+            try await c.execute("UPDATE campaigns SET status = 'pending', updated_at = ? WHERE status = 'scheduled' AND scheduled_for <= ?", [.int(now), .int(now)])
+        }
+    }
+
+    /// A campaign the engine works on.
+    public struct Work: Sendable, Hashable {
+        public var key: Int64
+        public var id: String
+        public var scope: OrganizationScope
+        public var status: CampaignStatus
+        public var fields: CampaignFields
+        public var abTestWinner: String?
+        public var startedAt: Int64?
+    }
+
+    static let workColumns = "k.id, k.uuid, k.org_id, o.uuid, k.status, k.definition, k.ab_test_winner, k.started_at"
+
+    static func work(_ r: SQLRow) -> Work {
+        Work(key: r.int(0), id: r.text(1), scope: OrganizationScope(key: r.int(2), id: r.text(3)),
+             status: CampaignStatus(rawValue: r.text(4)) ?? .failed,
+             fields: (try? CampaignStore.decoder.decode(CampaignFields.self, from: Data(r.text(5).utf8))) ?? CampaignFields(),
+             abTestWinner: r.optionalText(6), startedAt: r.optionalInt(7))
+    }
+
+    /// Moves pending campaigns to `queued` while their organization runs fewer than
+    /// `maxRunning` campaigns (queued or sending), oldest first. Returns the admitted ones.
+    public func admit(maxRunning: Int, now: Int64) async throws -> [Work] {
+        try await db.transaction { c in
+            let pending = try await c.query("""
+                SELECT \(Self.workColumns) FROM campaigns k JOIN organizations o ON o.id = k.org_id
+                WHERE k.status = 'pending' ORDER BY k.id LIMIT 100
+                """, [])
+            var admitted: [Work] = []
+            var running: [Int64: Int64] = [:]
+            for row in pending {
+                let w = Self.work(row)
+                if running[w.scope.key] == nil {
+                    running[w.scope.key] = try await c.queryOne("SELECT COUNT(*) FROM campaigns WHERE org_id = ? AND status IN ('queued', 'sending')", [.int(w.scope.key)])?.int(0) ?? 0
+                }
+                guard running[w.scope.key]! < Int64(maxRunning) else { continue }
+                let n = try await c.execute("UPDATE campaigns SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'pending'", [.int(now), .int(w.key)])
+                if n == 1 {
+                    running[w.scope.key]! += 1
+                    var q = w
+                    q.status = .queued
+                    admitted.append(q)
+                }
+            }
+            return admitted
+        }
+    }
+
+    /// Campaigns in `queued` (admitted, recipients not yet written; also after a crash mid fan-out).
+    public func queuedCampaigns() async throws -> [Work] {
+        try await db.read { c in
+            try await c.query("SELECT \(Self.workColumns) FROM campaigns k JOIN organizations o ON o.id = k.org_id WHERE k.status = 'queued' ORDER BY k.id", []).map(Self.work)
+        }
+    }
+
+    /// Campaigns in `sending`, oldest first.
+    public func sendingCampaigns() async throws -> [Work] {
+        try await db.read { c in
+            try await c.query("SELECT \(Self.workColumns) FROM campaigns k JOIN organizations o ON o.id = k.org_id WHERE k.status = 'sending' ORDER BY k.org_id, k.id", []).map(Self.work)
+        }
+    }
+
+    // MARK: fan-out
+
+    /// Writes one recipient row per audience member with one `INSERT … SELECT` (eligible ones
+    /// `queued`, opted-out or non-textable ones `skipped`), sets the counters from the rows and
+    /// moves the campaign to `sending`. Idempotent: a fan-out cut short by a crash is rolled
+    /// back whole, and re-running it inserts nothing twice.
+    @discardableResult
+    public func fanOut(_ work: Work, audience: ResolvedAudience, now: Int64) async throws -> (queued: Int64, skipped: Int64) {
+        try await db.transaction { c in
+            let f = CampaignStore.audienceFilter(audience, dialect: c.dialect)
+            let variant: String
+            if work.fields.isABTest {
+                let bucket = ABTestAssignment.sqlBucketExpression(campaignKey: String(work.key), contactKey: "c.id")
+                let share = work.fields.resolvedSamplePercent * 100
+                variant = "CASE WHEN \(bucket) < \(share) THEN 'A' WHEN \(bucket) < \(2 * share) THEN 'B' ELSE 'W' END"
+            } else {
+                variant = "NULL"
+            }
+            try await c.execute("""
+                INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, variant, status, error_code, created_at, updated_at)
+                SELECT c.org_id, ?, c.id, c.phone, \(variant),
+                       CASE WHEN c.opted_out_at IS NOT NULL OR c.is_textable = 0 THEN 'skipped' ELSE 'queued' END,
+                       CASE WHEN c.opted_out_at IS NOT NULL THEN 'opted_out' WHEN c.is_textable = 0 THEN 'not_textable' ELSE NULL END,
+                       ?, ?
+                FROM contacts c WHERE c.org_id = ? AND (\(f.sql))
+                ON CONFLICT (campaign_id, contact_id) DO NOTHING
+                """, [.int(work.key), .int(now), .int(now), .int(work.scope.key)] + f.binds)
+            let counts = try await c.queryOne("""
+                SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END), 0)
+                FROM campaign_messages WHERE campaign_id = ?
+                """, [.int(work.key)])
+            let total = counts?.int(0) ?? 0
+            let queued = counts?.int(1) ?? 0
+            let skipped = counts?.int(2) ?? 0
+            try await c.execute("""
+                UPDATE campaigns SET status = 'sending', total_count = ?, queued_count = ?, skipped_count = ?, started_at = COALESCE(started_at, ?), updated_at = ?
+                WHERE id = ? AND status = 'queued'
+                """, [.int(total), .int(queued), .int(skipped), .int(now), .int(now), .int(work.key)])
+            return (queued, skipped)
+        }
+    }
+
+    // MARK: claiming
+
+    /// A message claimed for sending.
+    public struct Claimed: Sendable, Hashable {
+        public var key: Int64
+        public var contactKey: Int64
+        public var phone: String
+        public var variant: String?
+        public var attempts: Int
+
+        /// Herald's message id, stable across retries and restarts.
+        public var messageId: String { "hm-\(key)" }
+    }
+
+    /// Claims up to `limit` due messages of a campaign for `owner` (`queued → sending`). On
+    /// PostgreSQL concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`).
+    /// `includeAwaitingWinner` allows the A/B remainder once a winner is chosen.
+    public func claim(campaignKey: Int64, owner: String, now: Int64, limit: Int, includeAwaitingWinner: Bool) async throws -> [Claimed] {
+        try await db.transaction { c in
+            let lock = c.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+            let variantGuard = includeAwaitingWinner ? "" : " AND (variant IS NULL OR variant <> 'W')"
+            let rows = try await c.query("""
+                UPDATE campaign_messages SET status = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?
+                WHERE id IN (SELECT id FROM campaign_messages WHERE campaign_id = ? AND status = 'queued' AND next_attempt_at <= ?\(variantGuard)
+                             ORDER BY id LIMIT ?\(lock))
+                  AND status = 'queued'
+                RETURNING id, contact_id, phone, variant, attempts
+                """, [.text(owner), .int(now), .int(now), .int(campaignKey), .int(now), .int(Int64(limit))])
+            return rows.map { Claimed(key: $0.int(0), contactKey: $0.int(1), phone: $0.text(2), variant: $0.optionalText(3), attempts: Int($0.int(4))) }
+        }
+    }
+
+    /// Merge values and opt-out state of the claimed recipients, by contact key.
+    public func recipients(_ scope: OrganizationScope, keys: [Int64], customFields: [String]) async throws -> [Int64: (values: RecipientValues, optedOut: Bool)] {
+        guard !keys.isEmpty else { return [:] }
+        return try await db.read { c in
+            var select = "c.id, c.phone, c.first_name, c.last_name, c.email, c.city, c.state, c.zip, c.timezone, c.opted_out_at"
+            var binds: [SQLValue] = []
+            for name in customFields {
+                select += ", \(c.dialect.jsonText(column: "c.custom_fields"))"
+                binds.append(c.dialect.jsonKeyBind(name))
+            }
+            let rows = try await c.query("SELECT \(select) FROM contacts c WHERE c.org_id = ? AND c.id IN (\(SQLFragment.placeholders(keys.count)))",
+                                         binds + [.int(scope.key)] + keys.map { .int($0) })
+            var out: [Int64: (RecipientValues, Bool)] = [:]
+            for r in rows {
+                var custom: [String: String] = [:]
+                for (i, name) in customFields.enumerated() { if let v = r.optionalText(10 + i) { custom[name] = v } }
+                out[r.int(0)] = (RecipientValues(key: r.int(0), phone: r.text(1), firstName: r.optionalText(2), lastName: r.optionalText(3), email: r.optionalText(4),
+                                                 city: r.optionalText(5), state: r.optionalText(6), zip: r.optionalText(7), timezone: r.optionalText(8), custom: custom),
+                                 r.optionalInt(9) != nil)
+            }
+            return out
+        }
+    }
+
+    // MARK: outcomes
+
+    /// What happened to one claimed message.
+    public enum Outcome: Sendable, Hashable {
+        case sent(providerMessageId: String, body: String, encoding: String, segments: Int, credits: Int)
+        case failed(code: String, message: String, body: String?, encoding: String?, segments: Int?)
+        /// Back to `queued` until `at` (retry with backoff, or a closed send window).
+        case deferred(until: Int64, code: String?, message: String?, countsAsAttempt: Bool)
+        /// Dropped before sending (opted out since launch, contact deleted).
+        case skipped(reason: String)
+    }
+
+    /// Records outcomes of messages claimed by `owner` in one transaction, with the campaign's
+    /// counters and (in credits mode) the credit charge. Rows no longer claimed by `owner` (a
+    /// recovery took them over) are left alone.
+    public func record(_ work: Work, owner: String, outcomes: [(Claimed, Outcome)], chargeCredits: Bool, now: Int64) async throws {
+        guard !outcomes.isEmpty else { return }
+        try await db.transaction { c in
+            var sent: Int64 = 0, failed: Int64 = 0, skipped: Int64 = 0, requeued: Int64 = 0, credits: Int64 = 0
+            for (m, outcome) in outcomes {
+                let guardSQL = " WHERE id = ? AND status = 'sending' AND claimed_by = ?"
+                let guardBinds: [SQLValue] = [.int(m.key), .text(owner)]
+                switch outcome {
+                case .sent(let pid, let body, let encoding, let segments, let cost):
+                    let n = try await c.execute("UPDATE campaign_messages SET status = 'sent', provider_message_id = ?, body = ?, encoding = ?, segments = ?, credits = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_message = NULL" + guardSQL,
+                                                [.text(pid), .text(body), .text(encoding), .int(Int64(segments)), .int(Int64(cost)), .int(now), .int(now)] + guardBinds)
+                    if n == 1 { sent += 1; credits += Int64(cost) }
+                case .failed(let code, let message, let body, let encoding, let segments):
+                    let n = try await c.execute("UPDATE campaign_messages SET status = 'failed', error_code = ?, error_message = ?, body = ?, encoding = ?, segments = ?, updated_at = ?" + guardSQL,
+                                                [.text(code), .text(message), .optional(body), .optional(encoding), .optional(segments.map { Int64($0) }), .int(now)] + guardBinds)
+                    if n == 1 { failed += 1 }
+                case .deferred(let until, let code, let message, let countsAsAttempt):
+                    let n = try await c.execute("UPDATE campaign_messages SET status = 'queued', next_attempt_at = ?, error_code = ?, error_message = ?, attempts = attempts - ?, claimed_by = NULL, updated_at = ?" + guardSQL,
+                                                [.int(until), .optional(code), .optional(message), .int(countsAsAttempt ? 0 : 1), .int(now)] + guardBinds)
+                    if n == 1 { requeued += 1 }
+                case .skipped(let reason):
+                    let n = try await c.execute("UPDATE campaign_messages SET status = 'skipped', error_code = ?, updated_at = ?" + guardSQL,
+                                                [.text(reason), .int(now)] + guardBinds)
+                    if n == 1 { skipped += 1 }
+                }
+            }
+            let left = sent + failed + skipped
+            try await c.execute("""
+                UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count + ?, skipped_count = skipped_count + ?,
+                    queued_count = queued_count - ?, credits_used = credits_used + ?, updated_at = ? WHERE id = ?
+                """, [.int(sent), .int(failed), .int(skipped), .int(left), .int(credits), .int(now), .int(work.key)])
+            if chargeCredits && credits > 0 {
+                guard let row = try await c.queryOne("UPDATE organizations SET credit_balance = credit_balance - ? WHERE id = ? RETURNING credit_balance",
+                                                     [.int(credits), .int(work.scope.key)]) else { return }
+                try await c.execute("INSERT INTO credit_ledger (uuid, org_id, amount, balance_after, reason, campaign_uuid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                    [.text(IDs.make()), .int(work.scope.key), .int(-credits), .int(row.int(0)), .text("campaign messages accepted by the carrier"), .text(work.id), .int(now)])
+            }
+            // Receipts that arrived before their message was recorded.
+            if sent > 0 {
+                let ids = outcomes.compactMap { (_, o) -> SQLValue? in
+                    if case .sent(let pid, _, _, _, _) = o { return .text(pid) }
+                    return nil
+                }
+                let early = try await c.query("SELECT provider_message_id, outcome, error_code, received_at FROM unmatched_receipts WHERE provider_message_id IN (\(SQLFragment.placeholders(ids.count)))", ids)
+                for r in early {
+                    try await applyReceipt(c, providerMessageId: r.text(0), outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3))
+                    try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(r.text(0))])
+                }
+            }
+        }
+    }
+
+    /// Sets a campaign's `nextSendAt` (a closed send window) or clears it.
+    public func setNextSendAt(_ campaignKey: Int64, _ at: Int64?) async throws {
+        try await db.transaction { c in
+            try await c.execute("UPDATE campaigns SET next_send_at = ? WHERE id = ?", [.optional(at), .int(campaignKey)])
+        }
+    }
+
+    // MARK: receipts
+
+    /// Applies a carrier receipt to the message it names; one that arrives before its message
+    /// was recorded is kept and applied when it is.
+    public func receipt(providerMessageId: String, outcome: String, errorCode: String?, at: Int64) async throws {
+        try await db.transaction { c in
+            let applied = try await applyReceipt(c, providerMessageId: providerMessageId, outcome: outcome, errorCode: errorCode, at: at)
+            if !applied {
+                let known = try await c.queryOne("SELECT 1 FROM campaign_messages WHERE provider_message_id = ?", [.text(providerMessageId)])
+                if known == nil {
+                    try await c.execute("INSERT INTO unmatched_receipts (provider_message_id, outcome, error_code, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                        [.text(providerMessageId), .text(outcome), .optional(errorCode), .int(at)])
+                }
+            }
+        }
+    }
+
+    /// A receipt to apply.
+    public struct Receipt: Sendable, Hashable {
+        public var providerMessageId: String
+        public var outcome: String
+        public var errorCode: String?
+        public var at: Int64
+
+        public init(providerMessageId: String, outcome: String, errorCode: String?, at: Int64) {
+            self.providerMessageId = providerMessageId
+            self.outcome = outcome
+            self.errorCode = errorCode
+            self.at = at
+        }
+    }
+
+    /// Applies kept receipts whose message has been recorded since (a receipt can overtake the
+    /// recording of its message on PostgreSQL, where writers run concurrently).
+    @discardableResult
+    public func applyUnmatchedReceipts() async throws -> Int {
+        try await db.transaction { c in
+            let rows = try await c.query("""
+                SELECT u.provider_message_id, u.outcome, u.error_code, u.received_at FROM unmatched_receipts u
+                WHERE EXISTS (SELECT 1 FROM campaign_messages m WHERE m.provider_message_id = u.provider_message_id AND m.status <> 'sending')
+                LIMIT 5000
+                """, [])
+            for r in rows {
+                try await applyReceipt(c, providerMessageId: r.text(0), outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3))
+                try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(r.text(0))])
+            }
+            return rows.count
+        }
+    }
+
+    /// Applies a batch of receipts in one transaction.
+    public func receipts(_ batch: [Receipt]) async throws {
+        try await db.transaction { c in
+            for r in batch {
+                let applied = try await applyReceipt(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at)
+                if !applied, try await c.queryOne("SELECT 1 FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)]) == nil {
+                    try await c.execute("INSERT INTO unmatched_receipts (provider_message_id, outcome, error_code, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                        [.text(r.providerMessageId), .text(r.outcome), .optional(r.errorCode), .int(r.at)])
+                }
+            }
+        }
+    }
+
+    @discardableResult
+    func applyReceipt(_ c: any SQLConnection, providerMessageId: String, outcome: String, errorCode: String?, at: Int64) async throws -> Bool {
+        let status = outcome == "delivered" ? "delivered" : "undelivered"
+        let row = try await c.queryOne("""
+            UPDATE campaign_messages SET status = ?, delivered_at = ?, error_code = COALESCE(?, error_code), updated_at = ?
+            WHERE provider_message_id = ? AND status = 'sent' RETURNING campaign_id
+            """, [.text(status), .int(at), .optional(errorCode), .int(at), .text(providerMessageId)])
+        guard let campaign = row?.int(0) else { return false }
+        let column = status == "delivered" ? "delivered_count" : "undelivered_count"
+        try await c.execute("UPDATE campaigns SET \(column) = \(column) + 1 WHERE id = ?", [.int(campaign)])
+        return true
+    }
+
+    // MARK: completion and recovery
+
+    /// `sending` campaigns with no message left queued or in flight become `completed`.
+    @discardableResult
+    public func completeFinished(now: Int64) async throws -> Int {
+        try await db.transaction { c in
+            try await c.execute("""
+                UPDATE campaigns SET status = 'completed', completed_at = ?, next_send_at = NULL, updated_at = ?
+                WHERE status = 'sending' AND NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = campaigns.id AND m.status IN ('queued', 'sending'))
+                """, [.int(now), .int(now)])
+        }
+    }
+
+    /// Messages left `sending` by a process that is gone: resubmitted under the same id where
+    /// the provider deduplicates (back to `queued`), otherwise marked `unknown` and reported.
+    /// `alive` lists the owners whose claims stand.
+    @discardableResult
+    public func recoverInFlight(alive: [String], providerDeduplicates: @Sendable (Int64) -> Bool, now: Int64) async throws -> (requeued: Int, unknown: Int) {
+        try await db.transaction { c in
+            let keep = alive.isEmpty ? "" : " AND (claimed_by IS NULL OR claimed_by NOT IN (\(SQLFragment.placeholders(alive.count))))"
+            let rows = try await c.query("SELECT id, campaign_id FROM campaign_messages WHERE status = 'sending'" + keep, alive.map { .text($0) })
+            var requeued = 0, unknown = 0
+            for r in rows {
+                let campaign = r.int(1)
+                if providerDeduplicates(campaign) {
+                    try await c.execute("UPDATE campaign_messages SET status = 'queued', claimed_by = NULL, next_attempt_at = 0, updated_at = ? WHERE id = ? AND status = 'sending'", [.int(now), .int(r.int(0))])
+                    requeued += 1
+                } else {
+                    try await c.execute("UPDATE campaign_messages SET status = 'unknown', error_code = 'in_doubt', error_message = 'in flight during a crash; the provider cannot deduplicate, so it was not resent', updated_at = ? WHERE id = ? AND status = 'sending'", [.int(now), .int(r.int(0))])
+                    try await c.execute("UPDATE campaigns SET unknown_count = unknown_count + 1, queued_count = queued_count - 1 WHERE id = ?", [.int(campaign)])
+                    unknown += 1
+                }
+            }
+            return (requeued, unknown)
+        }
+    }
+
+    /// Records this worker's heartbeat; returns the ids of workers seen within `ttl` ms.
+    public func heartbeat(worker: String, now: Int64, ttl: Int64) async throws -> [String] {
+        try await db.transaction { c in
+            try await c.execute("INSERT INTO workers (id, heartbeat_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at", [.text(worker), .int(now)])
+            try await c.execute("DELETE FROM workers WHERE heartbeat_at < ?", [.int(now - 10 * ttl)])
+            return try await c.query("SELECT id FROM workers WHERE heartbeat_at >= ?", [.int(now - ttl)]).map { $0.text(0) }
+        }
+    }
+
+    /// Takes or renews the lease `name` for `owner`; true when `owner` holds it.
+    public func lease(_ name: String, owner: String, now: Int64, ttl: Int64) async throws -> Bool {
+        try await db.transaction { c in
+            try await c.execute("INSERT INTO leases (name, owner, until_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_at = excluded.until_at WHERE leases.owner = excluded.owner OR leases.until_at < ?",
+                                [.text(name), .text(owner), .int(now + ttl), .int(now)])
+            return try await c.queryOne("SELECT owner FROM leases WHERE name = ?", [.text(name)])?.text(0) == owner
+        }
+    }
+
+    /// Chooses the A/B winner of campaigns whose test time is over (ties go to A); returns how many.
+    @discardableResult
+    public func chooseDueWinners(now: Int64) async throws -> Int {
+        try await db.transaction { c in
+            let rows = try await c.query("SELECT id, definition, started_at FROM campaigns WHERE status IN ('sending', 'paused') AND ab_test_winner IS NULL AND started_at IS NOT NULL", [])
+            var chosen = 0
+            for r in rows {
+                guard let fields = try? CampaignStore.decoder.decode(CampaignFields.self, from: Data(r.text(1).utf8)), fields.isABTest else { continue }
+                guard now >= r.int(2) + Int64(fields.resolvedDurationMinutes) * 60_000 else { continue }
+                let stats = try await c.query("""
+                    SELECT variant, SUM(CASE WHEN status IN ('sent', 'delivered', 'undelivered') THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END),
+                           SUM(CASE WHEN replied_at IS NOT NULL THEN 1 ELSE 0 END)
+                    FROM campaign_messages WHERE campaign_id = ? AND variant IN ('A', 'B') GROUP BY variant
+                    """, [.int(r.int(0))])
+                var score: [String: Double] = ["A": 0, "B": 0]
+                for s in stats {
+                    let sent = Double(s.int(1))
+                    guard sent > 0 else { continue }
+                    switch fields.resolvedABTestMetric {
+                    case .deliveryRate: score[s.text(0)] = Double(s.int(2)) / sent
+                    case .replyRate: score[s.text(0)] = Double(s.int(3)) / sent
+                    case .clickRate: score[s.text(0)] = 0
+                    }
+                }
+                let winner = (score["B"] ?? 0) > (score["A"] ?? 0) ? "B" : "A"
+                chosen += try await c.execute("UPDATE campaigns SET ab_test_winner = ? WHERE id = ? AND ab_test_winner IS NULL", [.text(winner), .int(r.int(0))])
+            }
+            return chosen
+        }
+    }
+}

@@ -1,0 +1,381 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// Every store behaves the same on every engine: operations, tenant scoping, migrations,
+/// idempotency claims, import counters and unique violations.
+@Suite("Storage conformance")
+struct StoreConformanceTests {
+    /// Two organizations on a fresh database.
+    static func twoOrgs(_ storage: Storage) async throws -> (OrganizationScope, OrganizationScope) {
+        let a = try await storage.organizations.create(name: "A")
+        let b = try await storage.organizations.create(name: "B", timezone: "Europe/London", defaultCountry: "GB", billingMode: .credits)
+        return (OrganizationScope(key: a.key, id: a.id), OrganizationScope(key: b.key, id: b.id))
+    }
+
+    static func changes(_ phone: String, _ configure: (inout ContactChanges) -> Void = { _ in }) -> ContactChanges {
+        var ch = ContactChanges()
+        ch.phone = phone
+        configure(&ch)
+        return ch
+    }
+
+    @Test("migrations are idempotent and complete", arguments: TestEngine.available)
+    func migrations(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let migrator = Migrator(database: storage.db)
+            #expect(try await migrator.currentVersion() == migrator.latestVersion)
+            #expect(migrator.latestVersion >= 1)
+            #expect(try await migrator.migrate() == [])
+            #expect(try await migrator.migrate() == [])
+            #expect(try await migrator.currentVersion() == migrator.latestVersion)
+            let recorded = try await storage.db.read { c in try await c.queryOne("SELECT COUNT(*) FROM schema_migrations", [])?.int(0) ?? 0 }
+            #expect(recorded == Int64(Set(Schema.migrations.map(\.version)).count))
+        }
+    }
+
+    @Test("organizations: create, get, find, update, credits and ledger", arguments: TestEngine.available)
+    func organizations(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            #expect(try await storage.organizations.count() == 2)
+            let orgA = try await storage.organizations.get(a)
+            #expect(orgA.name == "A" && orgA.timezone == "America/New_York" && orgA.defaultCountry == "US" && orgA.billingMode == .unlimited)
+            #expect(orgA.quietHoursStart == "08:00" && orgA.quietHoursEnd == "21:00" && orgA.creditBalance == 0)
+            #expect(try await storage.organizations.find(id: a.id.uppercased())?.key == a.key)
+            #expect(try await storage.organizations.find(id: "nope") == nil)
+            #expect(try await storage.organizations.find(id: UUID().uuidString) == nil)
+            var s = OrganizationStore.Settings()
+            s.name = "A2"
+            s.quietHoursEnd = "22:00"
+            s.billingMode = .credits
+            let updated = try await storage.organizations.update(a, s)
+            #expect(updated.name == "A2" && updated.quietHoursEnd == "22:00" && updated.quietHoursStart == "08:00" && updated.billingMode == .credits)
+            #expect(try await storage.organizations.get(b).name == "B")
+            #expect(try await storage.organizations.addCredits(a, amount: 50, reason: "buy") == 50)
+            #expect(try await storage.organizations.addCredits(a, amount: -20, reason: "use", campaignId: "c-1") == 30)
+            #expect(try await storage.organizations.addCredits(b, amount: 7, reason: "b") == 7)
+            let ledger = try await storage.organizations.ledger(a, before: nil, limit: 10)
+            #expect(ledger.map(\.amount) == [-20, 50])
+            #expect(ledger.map(\.balanceAfter) == [30, 50])
+            #expect(ledger.first?.campaignId == "c-1")
+            let page2 = try await storage.organizations.ledger(a, before: ledger[0].key, limit: 10)
+            #expect(page2.map(\.amount) == [50])
+            #expect(try await storage.organizations.ledger(b, before: nil, limit: 10).map(\.amount) == [7])
+        }
+    }
+
+    @Test("API keys: create, authenticate, list, revoke, per organization; duplicate secret is a conflict", arguments: TestEngine.available)
+    func apiKeys(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let (key, secret) = try await storage.organizations.createKey(a, name: "k", role: .write)
+            #expect(secret.hasPrefix("hk_") && secret.count >= 35)
+            #expect(key.prefix == String(secret.prefix(7)))
+            let auth = try #require(try await storage.organizations.authenticate(secret: secret))
+            #expect(auth.id == key.id && auth.role == .write && auth.organization == a)
+            #expect(try await storage.organizations.authenticate(secret: secret + "x") == nil)
+            #expect(try await storage.organizations.listKeys(a).map(\.id) == [key.id])
+            #expect(try await storage.organizations.listKeys(b).isEmpty)
+            await #expect(throws: StoreError.notFound("api key")) { try await storage.organizations.revokeKey(b, id: key.id) }
+            await #expect(throws: StoreError.notFound("api key")) { try await storage.organizations.revokeKey(a, id: "junk") }
+            #expect(try await storage.organizations.authenticate(secret: secret) != nil)
+            await #expect(throws: StoreError.self) { try await storage.organizations.createKey(b, name: "same", role: .read, secret: secret) }
+            try await storage.organizations.revokeKey(a, id: key.id)
+            #expect(try await storage.organizations.authenticate(secret: secret) == nil)
+            #expect(try await storage.organizations.listKeys(a).isEmpty)
+            await #expect(throws: StoreError.notFound("api key")) { try await storage.organizations.revokeKey(a, id: key.id) }
+        }
+    }
+
+    @Test("contacts: upsert, get, find, update, delete, opt-out, tags, custom fields, scoped", arguments: TestEngine.available)
+    func contacts(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let store = storage.contacts
+            let (c, outcome) = try await store.upsert(a, Self.changes("+19195550100") {
+                $0.firstName = .set("Ada"); $0.email = .set("ada@example.com"); $0.tags = ["vip", "donor"]; $0.customFields = ["team": "blue"]
+            })
+            #expect(outcome == .created)
+            #expect(c.tags == ["donor", "vip"] && c.customFields == ["team": "blue"] && c.isOptedIn && c.isTextable)
+            let (other, o2) = try await store.upsert(b, Self.changes("+19195550100"))
+            #expect(o2 == .created && other.id != c.id)
+            #expect(try await store.get(a, id: c.id.uppercased()).id == c.id)
+            #expect(try await store.find(a, phone: "+19195550100")?.id == c.id)
+            #expect(try await store.find(b, phone: "+19195550100")?.id == other.id)
+            #expect(try await store.find(a, phone: "+19195550199") == nil)
+            // Tenant scoping: B can neither read, update, opt out nor delete A's contact.
+            await #expect(throws: StoreError.notFound("contact")) { try await store.get(b, id: c.id) }
+            await #expect(throws: StoreError.notFound("contact")) { try await store.update(b, id: c.id, Self.changes("+19195550111")) }
+            await #expect(throws: StoreError.notFound("contact")) { try await store.setOptedOut(b, id: c.id, true) }
+            await #expect(throws: StoreError.notFound("contact")) { try await store.delete(b, id: c.id) }
+            await #expect(throws: StoreError.notFound("contact")) { try await store.get(a, id: "not-a-uuid") }
+            #expect(try await store.get(a, id: c.id).firstName == "Ada")
+            // Update: replace tags, patch custom fields, clear a field.
+            var ch = ContactChanges()
+            ch.email = .clear
+            ch.tags = ["new"]
+            ch.replaceTags = true
+            ch.customFields = ["team": nil, "score": "9"]
+            let u = try await store.update(a, id: c.id, ch)
+            #expect(u.email == nil && u.firstName == "Ada" && u.tags == ["new"] && u.customFields == ["score": "9"])
+            #expect(u.updatedAt >= c.updatedAt)
+            // Opt out keeps the first instant; opt in clears it.
+            let out = try await store.setOptedOut(a, id: c.id, true)
+            let outAgain = try await store.setOptedOut(a, id: c.id, true)
+            #expect(out.optedOutAt != nil && outAgain.optedOutAt == out.optedOutAt && !out.isOptedIn)
+            #expect(try await store.setOptedOut(a, id: c.id, false).optedOutAt == nil)
+            // Unique phone per organization maps to a conflict.
+            let (second, _) = try await store.upsert(a, Self.changes("+19195550101"))
+            await #expect(throws: StoreError.conflict(field: "phone", message: "another contact already has this phone number")) {
+                try await store.update(a, id: second.id, Self.changes("+19195550100"))
+            }
+            // Tags and custom field names are per organization.
+            _ = try await store.upsert(b, Self.changes("+19195550100") { $0.tags = ["b-only"]; $0.customFields = ["bfield": "x"] })
+            #expect(try await store.tags(a).map(\.name) == ["new"])
+            #expect(try await store.tags(b).map { "\($0.name)=\($0.contactCount)" } == ["b-only=1"])
+            #expect(try await store.customFieldNames(a) == ["score"])
+            #expect(try await store.customFieldNames(b) == ["bfield"])
+            try await store.delete(a, id: c.id)
+            await #expect(throws: StoreError.notFound("contact")) { try await store.get(a, id: c.id) }
+            #expect(try await store.get(b, id: other.id).id == other.id)
+            #expect(try await store.tags(a).isEmpty)
+        }
+    }
+
+    @Test("contact listing: filters, keyset pagination and totals are scoped", arguments: TestEngine.available)
+    func listing(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            for i in 0..<5 {
+                _ = try await storage.contacts.upsert(a, Self.changes("+1919555010\(i)") {
+                    $0.tags = i % 2 == 0 ? ["even"] : ["odd"]; $0.state = .set(i < 2 ? "NC" : "SC"); $0.email = i == 0 ? .set("x@y.org") : .unchanged
+                })
+            }
+            _ = try await storage.contacts.upsert(b, Self.changes("+19195550100") { $0.tags = ["even"]; $0.state = .set("NC") })
+            var q = ContactListQuery()
+            q.limit = 2
+            q.includeTotal = true
+            var seen: [String] = []
+            while true {
+                let (page, total) = try await storage.contacts.list(a, q)
+                #expect(total == 5)
+                seen += page.map(\.id)
+                guard page.count == q.limit, let last = page.last else { break }
+                q.after = .init(sortValue: last.updatedAt, key: last.key)
+            }
+            #expect(seen.count == 5 && Set(seen).count == 5)
+            func count(_ configure: (inout ContactListQuery) -> Void) async throws -> Int64 {
+                var q = ContactListQuery()
+                configure(&q)
+                return try await storage.contacts.count(a, q)
+            }
+            #expect(try await count { $0.tags = ["even"] } == 3)
+            #expect(try await count { $0.tags = ["even", "odd"] } == 5)
+            #expect(try await count { $0.tags = ["even", "odd"]; $0.tagsMatchAll = true } == 0)
+            #expect(try await count { $0.states = ["nc"] } == 2)
+            #expect(try await count { $0.hasEmail = true } == 1)
+            #expect(try await count { $0.search = "5550103" } == 1)
+            var filter = ContactFilter()
+            filter.tags = ["even"]
+            filter.states = ["SC"]
+            #expect(try await count { $0.filter = ContactFilterSQL.compile(filter, dialect: storage.db.dialect) } == 2)
+            #expect(try await storage.contacts.count(b, ContactListQuery()) == 1)
+        }
+    }
+
+    @Test("lists and members are scoped to their organization", arguments: TestEngine.available)
+    func lists(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let lists = storage.lists
+            let l = try await lists.create(a, name: "L", description: "d")
+            #expect(l.name == "L" && l.description == "d" && l.contactCount == 0)
+            let (c1, _) = try await storage.contacts.upsert(a, Self.changes("+19195550101"))
+            let (c2, _) = try await storage.contacts.upsert(a, Self.changes("+19195550102"))
+            let (cb, _) = try await storage.contacts.upsert(b, Self.changes("+19195550103"))
+            let added = try await lists.add(a, id: l.id, contactIds: [c1.id, cb.id, "junk"], phones: ["+19195550102", "+19195550103"], invalidInput: ["bad"])
+            #expect(added.added == 2 && added.alreadyPresent == 0)
+            #expect(added.invalid == ["bad", cb.id, "junk", "+19195550103"])
+            let again = try await lists.add(a, id: l.id, contactIds: [c2.id], phones: [])
+            #expect(again.added == 0 && again.alreadyPresent == 1)
+            #expect(try await lists.get(a, id: l.id).contactCount == 2)
+            // Organization B cannot touch A's list.
+            await #expect(throws: StoreError.notFound("list")) { try await lists.get(b, id: l.id) }
+            await #expect(throws: StoreError.notFound("list")) { try await lists.update(b, id: l.id, name: "x", description: .unchanged) }
+            await #expect(throws: StoreError.notFound("list")) { try await lists.add(b, id: l.id, contactIds: [cb.id], phones: []) }
+            await #expect(throws: StoreError.notFound("list")) { try await lists.remove(b, id: l.id, contactIds: [c1.id]) }
+            await #expect(throws: StoreError.notFound("list")) { try await lists.delete(b, id: l.id) }
+            #expect(try await lists.keys(b, ids: [l.id]).found.isEmpty)
+            #expect(try await lists.keys(a, ids: [l.id, "x"]).missing == ["x"])
+            #expect(try await lists.all(b, before: nil, limit: 10).isEmpty)
+            // Removing: a contact of another organization is never removed.
+            #expect(try await lists.remove(a, id: l.id, contactIds: [cb.id, c1.id, "junk"]) == 1)
+            let u = try await lists.update(a, id: l.id, name: "L2", description: .clear)
+            #expect(u.name == "L2" && u.description == nil && u.contactCount == 1)
+            let l2 = try await lists.create(a, name: "Second", description: nil)
+            let all = try await lists.all(a, before: nil, limit: 1)
+            #expect(all.map(\.id) == [l2.id])
+            #expect(try await lists.all(a, before: all[0].key, limit: 5).map(\.id) == [l.id])
+            try await lists.delete(a, id: l.id)
+            await #expect(throws: StoreError.notFound("list")) { try await lists.get(a, id: l.id) }
+            #expect(try await storage.contacts.get(a, id: c2.id).id == c2.id)
+        }
+    }
+
+    @Test("segments: create, update, delete, in-use refusal, scoped", arguments: TestEngine.available)
+    func segments(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let segs = storage.segments
+            let s = try await segs.create(a, name: "S", filterJSON: #"{"tags":["vip"]}"#)
+            #expect(try await segs.get(a, id: s.id).filterJSON == #"{"tags":["vip"]}"#)
+            await #expect(throws: StoreError.notFound("segment")) { try await segs.get(b, id: s.id) }
+            await #expect(throws: StoreError.notFound("segment")) { try await segs.update(b, id: s.id, name: "x", filterJSON: nil) }
+            await #expect(throws: StoreError.notFound("segment")) { try await segs.delete(b, id: s.id) }
+            #expect(try await segs.all(b, before: nil, limit: 10).isEmpty)
+            let u = try await segs.update(a, id: s.id, name: nil, filterJSON: "{}")
+            #expect(u.name == "S" && u.filterJSON == "{}")
+            await #expect(throws: StoreError.invalidState("a scheduled or running campaign uses this segment")) {
+                try await segs.delete(a, id: s.id, inUse: { _, key in key == s.key })
+            }
+            #expect(try await segs.get(a, id: s.id).id == s.id)
+            try await segs.delete(a, id: s.id)
+            #expect(try await segs.all(a, before: nil, limit: 10).isEmpty)
+        }
+    }
+
+    @Test("senders: create, default handling, unique address, update, delete, scoped", arguments: TestEngine.available)
+    func senders(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let senders = storage.senders
+            func input(_ address: String, _ channel: Channel = .text, isDefault: Bool = false) -> SenderStore.Input {
+                SenderStore.Input(channel: channel, address: address, type: .longCode, label: nil, provider: "simulator", isDefault: isDefault, maxPerSecond: 3.5)
+            }
+            let s1 = try await senders.create(a, input("+19195550101", isDefault: true))
+            #expect(s1.isDefault && s1.maxPerSecond == 3.5)
+            #expect(try await storage.organizations.get(a).defaultSenderId == s1.id)
+            let s2 = try await senders.create(a, input("+19195550102", isDefault: true))
+            #expect(try await senders.get(a, id: s1.id).isDefault == false)
+            #expect(try await storage.organizations.get(a).defaultSenderId == s2.id)
+            #expect(try await senders.defaultSender(a, channel: .text)?.id == s2.id)
+            #expect(try await senders.defaultSender(a, channel: .email) == nil)
+            await #expect(throws: StoreError.conflict(field: "address", message: "a sender with this channel and address already exists")) {
+                try await senders.create(a, input("+19195550101"))
+            }
+            _ = try await senders.create(b, input("+19195550101"))
+            _ = try await senders.create(a, input("+19195550101", .whatsapp))
+            await #expect(throws: StoreError.self) {
+                var ch = SenderStore.Changes()
+                ch.address = "+19195550101"
+                return try await senders.update(a, id: s2.id, ch)
+            }
+            await #expect(throws: StoreError.notFound("sender")) { try await senders.get(b, id: s1.id) }
+            await #expect(throws: StoreError.notFound("sender")) { try await senders.update(b, id: s1.id, SenderStore.Changes()) }
+            await #expect(throws: StoreError.notFound("sender")) { try await senders.delete(b, id: s2.id) }
+            #expect(try await storage.organizations.get(a).defaultSenderId == s2.id)
+            var ch = SenderStore.Changes()
+            ch.isDefault = true
+            ch.label = .set("main")
+            let u = try await senders.update(a, id: s1.id, ch)
+            #expect(u.isDefault && u.label == "main")
+            #expect(try await storage.organizations.get(a).defaultSenderId == s1.id)
+            #expect(try await senders.all(a, before: nil, limit: 10).count == 3)
+            try await senders.delete(a, id: s1.id)
+            #expect(try await storage.organizations.get(a).defaultSenderId == nil)
+            #expect(try await senders.all(b, before: nil, limit: 10).count == 1)
+        }
+    }
+
+    @Test("idempotency: claim, in progress, replay, mismatch, release, per API key", arguments: TestEngine.available)
+    func idempotency(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let keyA = try await storage.organizations.createKey(a, name: "a", role: .write).0
+            let keyB = try await storage.organizations.createKey(b, name: "b", role: .write).0
+            let idem = storage.idempotency
+            guard case .claimed = try await idem.claim(a, apiKey: keyA.key, key: "k", requestHash: "h1") else { Issue.record("not claimed"); return }
+            guard case .inProgress = try await idem.claim(a, apiKey: keyA.key, key: "k", requestHash: "h1") else { Issue.record("not in progress"); return }
+            guard case .mismatch = try await idem.claim(a, apiKey: keyA.key, key: "k", requestHash: "h2") else { Issue.record("not a mismatch"); return }
+            // Another API key has its own namespace.
+            guard case .claimed = try await idem.claim(b, apiKey: keyB.key, key: "k", requestHash: "h2") else { Issue.record("B not claimed"); return }
+            try await idem.complete(apiKey: keyA.key, key: "k", status: 201, contentType: "application/json", body: Array(#"{"x":1}"#.utf8))
+            guard case .replay(let status, let type, let body) = try await idem.claim(a, apiKey: keyA.key, key: "k", requestHash: "h1") else {
+                Issue.record("not replayed"); return
+            }
+            #expect(status == 201 && type == "application/json" && body == Array(#"{"x":1}"#.utf8))
+            guard case .mismatch = try await idem.claim(a, apiKey: keyA.key, key: "k", requestHash: "h2") else { Issue.record("not a mismatch"); return }
+            // Release frees only an unfinished claim.
+            try await idem.release(apiKey: keyA.key, key: "k")
+            guard case .replay = try await idem.claim(a, apiKey: keyA.key, key: "k", requestHash: "h1") else { Issue.record("released a finished claim"); return }
+            guard case .claimed = try await idem.claim(a, apiKey: keyA.key, key: "r", requestHash: "h") else { Issue.record("r not claimed"); return }
+            try await idem.release(apiKey: keyA.key, key: "r")
+            guard case .claimed = try await idem.claim(a, apiKey: keyA.key, key: "r", requestHash: "other") else { Issue.record("r not claimable again"); return }
+        }
+    }
+
+    @Test("imports: created, merged and duplicate rows within one import; errors; scoped", arguments: TestEngine.available)
+    func imports(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let (existing, _) = try await storage.contacts.upsert(a, Self.changes("+19195550100") { $0.firstName = .set("Old") })
+            let list = try await storage.lists.create(a, name: "Imported", description: nil)
+            let job = try await storage.imports.create(a, options: .init(tags: ["t"], listId: list.id, defaultCountry: "US"), filePath: "/nonexistent/x.csv")
+            #expect(job.status == .processing && job.totalRows == 0)
+            await #expect(throws: StoreError.notFound("import")) { try await storage.imports.get(b, id: job.id) }
+            let pending = try #require(try await storage.imports.pending().first { $0.id == job.id })
+            #expect(pending.scope == a && pending.options.listId == list.id && pending.options.tags == ["t"])
+            #expect(try await storage.imports.lease(pending, owner: "one", until: Clock.nowMillis() + 60_000))
+            #expect(try await storage.imports.lease(pending, owner: "two", until: Clock.nowMillis() + 60_000) == false)
+            #expect(try await storage.imports.lease(pending, owner: "one", until: Clock.nowMillis() + 60_000))
+            try await storage.imports.restart(pending)
+            let listKey = try #require(try await storage.imports.listKey(a, id: list.id))
+            #expect(try await storage.imports.listKey(b, id: list.id) == nil)
+            func row(_ n: Int64, _ phone: String, _ name: String) -> ImportStore.Row {
+                ImportStore.Row(rowNumber: n, changes: Self.changes(phone) { $0.firstName = .set(name); $0.tags = ["t"] })
+            }
+            var progress = ImportStore.Progress()
+            progress.totalRows = 3
+            progress.invalid = 1
+            progress = try await storage.imports.writeBatch(pending, listKey: listKey, rows: [row(2, "+19195550100", "A"), row(3, "+19195550101", "B")],
+                                                            errors: [.init(row: 4, field: "phone", message: "bad")], progress: progress)
+            #expect(progress.created == 1 && progress.merged == 1 && progress.duplicateRows == 0)
+            progress.totalRows = 5
+            progress = try await storage.imports.writeBatch(pending, listKey: listKey, rows: [row(5, "+19195550101", "B2"), row(6, "+19195550100", "A2")],
+                                                            errors: [], progress: progress)
+            #expect(progress.created == 1 && progress.merged == 1 && progress.duplicateRows == 2)
+            try await storage.imports.finish(pending, failure: nil)
+            let done = try await storage.imports.get(a, id: job.id)
+            #expect(done.status == .completed && done.completedAt != nil && done.failureReason == nil)
+            #expect(done.totalRows == 5 && done.created == 1 && done.merged == 1 && done.duplicateRows == 2 && done.invalid == 1)
+            #expect(done.errors == [.init(row: 4, field: "phone", message: "bad")])
+            #expect(try await storage.contacts.get(a, id: existing.id).firstName == "A2")
+            #expect(try await storage.lists.get(a, id: list.id).contactCount == 2)
+            #expect(try await storage.imports.pending().contains { $0.id == job.id } == false)
+            // A restarted job counts from zero again.
+            let failed = try await storage.imports.create(b, options: .init(tags: [], listId: nil, defaultCountry: "GB"), filePath: "/nonexistent/y.csv")
+            let p2 = try #require(try await storage.imports.pending().first { $0.id == failed.id })
+            try await storage.imports.finish(p2, failure: "header broken")
+            let f = try await storage.imports.get(b, id: failed.id)
+            #expect(f.status == .failed && f.failureReason == "header broken")
+        }
+    }
+
+    @Test("bootstrap creates exactly one organization, key and default sender", arguments: TestEngine.available)
+    func bootstrap(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let boot = try #require(try await storage.bootstrapIfEmpty(apiKey: nil))
+            #expect(boot.apiKey.range(of: "^hk_[0-9A-Za-z]{32,}$", options: .regularExpression) != nil)
+            #expect(boot.organization.billingMode == .unlimited && boot.organization.defaultCountry == "US")
+            #expect(try await storage.organizations.count() == 1)
+            let scope = OrganizationScope(key: boot.organization.key, id: boot.organization.id)
+            #expect(try await storage.organizations.listKeys(scope).map(\.role) == [.admin])
+            #expect(try await storage.senders.all(scope, before: nil, limit: 10).map(\.address) == ["+12025550100"])
+            #expect(try await storage.bootstrapIfEmpty(apiKey: "hk_other") == nil)
+            #expect(try await storage.organizations.count() == 1)
+        }
+    }
+}
