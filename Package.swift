@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "herald-bench",
             dependencies: [
-                "HeraldAPI", "HeraldStore", "HeraldCore", "HeraldEngine", "PhoneNumbers", "CSQLite",
+                "HeraldAPI", "HeraldStore", "HeraldCore", "HeraldEngine", "HeraldProviders", "PhoneNumbers", "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldEngine
 
 /// Herald's settings. Precedence (ARCHITECTURE.md "Configuration"): command line, then
 /// `HERALD_*` environment, then the JSON config file, then defaults. Secrets in the file may be
@@ -23,6 +24,8 @@ public struct HeraldConfiguration: Sendable {
     public var rateLimitBurst: Double = 200
     public var dataDirectory = "herald-data"
     public var providers: [String: Provider] = ["simulator": Provider(name: "simulator", type: "simulator", settings: [:])]
+    /// Delivery engine settings (`maxRunningCampaigns`, `batchSize` in the config file).
+    public var delivery = DeliveryConfiguration()
 
     public init() {}
 
@@ -49,6 +52,8 @@ public struct HeraldConfiguration: Sendable {
             guard let r = Role(rawValue: v) else { throw Problem(description: "role must be all, api or worker") }
             role = r
         }
+        if let v = object["maxRunningCampaigns"] as? Int, v >= 1 { delivery.maxRunningPerOrganization = v }
+        if let v = object["batchSize"] as? Int, (1...10_000).contains(v) { delivery.batchSize = v }
         if let limit = object["rateLimit"] as? [String: Any] {
             if let v = limit["perSecond"] as? Double { rateLimitPerSecond = v }
             if let v = limit["burst"] as? Double { rateLimitBurst = v }

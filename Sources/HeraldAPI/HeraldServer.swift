@@ -32,15 +32,23 @@ public enum HeraldServer {
         return router
     }
 
-    /// The application with its background services (imports).
+    /// The application with its background services: imports, and with `engine` the delivery
+    /// engine and the providers that run as services (the simulator's receipt queue).
     public static func buildApplication(configuration: HeraldConfiguration, storage: Storage, logger: Logger,
                                         prometheus: PrometheusCollectorRegistry?,
-                                        simulator: SimulatorProvider? = nil) -> some ApplicationProtocol {
+                                        simulator: SimulatorProvider? = nil,
+                                        engine: DeliveryEngine? = nil) -> some ApplicationProtocol {
         let imports = ImportService(storage: storage, logger: logger)
         let router = buildRouter(configuration: configuration, storage: storage, imports: imports, prometheus: prometheus,
                                  simulator: simulator)
         var services: [any Service] = []
-        if configuration.role != .api { services.append(imports) }
+        if configuration.role != .api {
+            services.append(imports)
+            if let engine {
+                if let simulator { services.append(simulator) }
+                services.append(engine)
+            }
+        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
@@ -73,8 +81,35 @@ public struct HeraldService: Service {
         if let boot = try await storage.bootstrapIfEmpty(apiKey: configuration.bootstrapAPIKey) {
             onBootstrap(boot)
         }
-        let app = HeraldServer.buildApplication(configuration: configuration, storage: storage, logger: logger, prometheus: prometheus)
+        let (providers, simulator) = try HeraldServer.makeProviders(configuration: configuration, logger: logger)
+        let engine = DeliveryEngine(storage: storage, providers: providers, configuration: configuration.delivery, logger: logger)
+        let app = HeraldServer.buildApplication(configuration: configuration, storage: storage, logger: logger, prometheus: prometheus,
+                                                simulator: simulator, engine: engine)
         try await app.run()
+    }
+}
+
+extension HeraldServer {
+    /// Builds the configured providers (API.md §8). The simulator keeps its record in its own
+    /// SQLite file (`database` setting, default `<dataDirectory>/simulator.db`).
+    public static func makeProviders(configuration: HeraldConfiguration, logger: Logger) throws -> (ProviderRegistry, SimulatorProvider?) {
+        var providers: [any MessageProvider] = []
+        var sources: [ReceiptSource] = []
+        var simulator: SimulatorProvider?
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        for (name, p) in configuration.providers.sorted(by: { $0.key < $1.key }) {
+            switch p.type {
+            case "simulator":
+                let path = p.settings["database"] ?? (configuration.dataDirectory as NSString).appendingPathComponent(name == "simulator" ? "simulator.db" : "simulator-\(name).db")
+                let sim = try SimulatorProvider(configuration: .init(name: name, databasePath: path, settings: p.settings), logger: logger)
+                providers.append(sim)
+                sources.append(ReceiptSource(receipts: sim.receipts, finish: {}))
+                if simulator == nil || name == "simulator" { simulator = sim }
+            default:
+                logger.warning("provider type is not available in this build; senders using it cannot send", metadata: ["provider": "\(name)", "type": "\(p.type)"])
+            }
+        }
+        return (ProviderRegistry(providers: providers, receiptSources: sources), simulator)
     }
 }
 

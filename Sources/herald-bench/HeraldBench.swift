@@ -5,6 +5,6 @@ import ArgumentParser
 struct HeraldBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald-bench",
-        abstract: "Import and contact-query benchmarks on SQLite.",
-        subcommands: [ImportCommand.self, ImportRunCommand.self, QueryCommand.self])
+        abstract: "Import, contact-query and delivery-engine benchmarks on SQLite.",
+        subcommands: [ImportCommand.self, ImportRunCommand.self, QueryCommand.self, FanoutCommand.self, DispatchCommand.self, EstimateCommand.self])
 }

@@ -14,6 +14,12 @@ public enum ContactFieldRules {
     /// `value` without leading and trailing whitespace and newlines.
     public static func trimmed<S: StringProtocol>(_ value: S) -> String {
         let text = String(value)
+        // ASCII fast path: a printable, non-space first and last byte means nothing to trim
+        // (Unicode whitespace outside ASCII starts with a byte >= 0x80).
+        if let first = text.utf8.first, let last = text.utf8.last,
+           (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return text
+        }
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
@@ -26,7 +32,16 @@ public enum ContactFieldRules {
     /// §4.5.3.1.3 path limit). Deliverability is not checked.
     public static func isPlausibleEmail<S: StringProtocol>(_ value: S) -> Bool {
         guard !value.isEmpty, value.utf8.count <= maxEmailLength else { return false }
-        guard !value.unicodeScalars.contains(where: { $0.properties.isWhitespace }) else { return false }
+        // ASCII fast path (the common case): whitespace is space and \t \n \v \f \r; only text
+        // with bytes >= 0x80 needs the Unicode property lookup.
+        var ascii = true
+        for byte in value.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            if byte == 0x20 || (0x09...0x0D).contains(byte) { return false }
+        }
+        if !ascii {
+            guard !value.unicodeScalars.contains(where: { $0.properties.isWhitespace }) else { return false }
+        }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
         let local = parts[0]

@@ -1,0 +1,195 @@
+import ArgumentParser
+import CSQLite
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldProviders
+import HeraldStore
+
+/// Shared setup of the delivery benchmarks: a fresh SQLite database with one organization, a
+/// simulator sender and `recipients` contacts written through a raw bulk insert.
+struct DeliveryBenchSetup {
+    let db: SQLiteDatabase
+    let storage: Storage
+    let scope: OrganizationScope
+    let organization: Organization
+    let path: String
+
+    /// Noon in New York on a weekday (outside quiet hours).
+    static let noon = ISO8601DateFormatter().date(from: "2026-11-24T17:00:00Z")!
+
+    static func make(dir: String, name: String, recipients: Int, maxPerSecond: Double = 1e9) async throws -> DeliveryBenchSetup {
+        let path = (dir as NSString).appendingPathComponent("herald-bench-\(name)-\(getpid()).sqlite")
+        removeDatabase(path)
+        let db = try SQLiteDatabase(path: path)
+        try await Migrator(database: db).migrate()
+        let storage = Storage(db: db)
+        let org = try await storage.organizations.create(name: "Bench", timezone: "America/New_York", defaultCountry: "US", billingMode: .unlimited)
+        let scope = OrganizationScope(key: org.key, id: org.id)
+        _ = try await storage.senders.create(scope, SenderStore.Input(channel: .text, address: "+12025550100", type: .longCode, label: nil,
+                                                                      provider: "simulator", isDefault: true, maxPerSecond: maxPerSecond))
+        let t0 = now()
+        try await fillContacts(db, orgKey: org.key, count: recipients)
+        print("filled \(recipients) contacts (raw bulk insert) in \(fmt(now() - t0, 2))s")
+        return DeliveryBenchSetup(db: db, storage: storage, scope: scope, organization: org, path: path)
+    }
+
+    /// One transaction, one prepared statement. Phones +1 212 EEE LLLL with LLLL in 1000...9999,
+    /// so no phone hits the simulator's rule suffixes (000x).
+    static func fillContacts(_ db: SQLiteDatabase, orgKey: Int64, count: Int) async throws {
+        try await db.withWriter { c in
+            try c.run("BEGIN")
+            let insert = try c.prepare("""
+                INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, city, state, custom_fields, is_textable, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, '{}', 1, ?, ?)
+                """)
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            func bind(_ i: Int32, _ s: String) {
+                var s = s
+                s.withUTF8 { b in _ = b.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(insert, i, $0.baseAddress, Int32(b.count), transient) } }
+            }
+            var uuids = [UInt8](repeating: 0, count: 16)
+            let stamp = Clock.nowMillis()
+            for i in 0..<count {
+                uuids.withUnsafeMutableBytes { sqlite3_randomness(16, $0.baseAddress) }
+                bind(1, uuids.map { String(format: "%02x", $0) }.joined())
+                sqlite3_bind_int64(insert, 2, orgKey)
+                bind(3, "+1212\(200 + i / 9000)\(1000 + i % 9000)")
+                bind(4, DataGenerator.firstNames[i % DataGenerator.firstNames.count])
+                bind(5, DataGenerator.lastNames[i % DataGenerator.lastNames.count])
+                bind(6, DataGenerator.cities[i % DataGenerator.cities.count])
+                bind(7, DataGenerator.states[i % DataGenerator.states.count])
+                sqlite3_bind_int64(insert, 8, stamp)
+                sqlite3_bind_int64(insert, 9, stamp)
+                guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchError("contact fill failed") }
+                sqlite3_reset(insert)
+            }
+            try c.run("COMMIT")
+        }
+    }
+
+    func campaign(message: String) async throws -> CampaignRecord {
+        var fields = CampaignFields()
+        fields.name = "Bench"
+        fields.message = message
+        fields.contactFilter = .object([:])
+        return try await storage.campaigns.create(scope, fields: fields, status: .pending)
+    }
+
+    func close() async {
+        await db.close()
+        removeDatabase(path)
+    }
+}
+
+/// `herald-bench fanout`: times admission + `DeliveryStore.fanOut` of a campaign to every
+/// contact, against a raw `INSERT … SELECT` of the same shape into a copy of `campaign_messages`.
+struct FanoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fanout", abstract: "Campaign fan-out (recipient rows) time.")
+
+    @Option(name: .long, help: "Contacts in the audience.")
+    var recipients: Int = 1_000_000
+
+    @Option(name: .long, help: "Scratch directory.")
+    var dir: String = NSTemporaryDirectory()
+
+    func run() async throws {
+        let s = try await DeliveryBenchSetup.make(dir: dir, name: "fanout", recipients: recipients)
+        let record = try await s.campaign(message: "Hi {{firstName}}!")
+        let nowMillis = Int64(DeliveryBenchSetup.noon.timeIntervalSince1970 * 1000)
+        let t0 = now()
+        let admitted = try await s.storage.delivery.admit(maxRunning: 10, now: nowMillis)
+        guard let work = admitted.first(where: { $0.id == record.id }) else { throw BenchError("campaign not admitted") }
+        let counts = try await s.storage.delivery.fanOut(work, audience: .filter(ContactFilter()), now: nowMillis)
+        let heraldSeconds = now() - t0
+        guard counts.queued == Int64(recipients) else { throw BenchError("queued \(counts.queued), expected \(recipients)") }
+        // Baseline: the same INSERT … SELECT into a table created from campaign_messages' own DDL
+        // (same columns, constraints and indexes).
+        let rawSeconds = try await s.db.withWriter { c -> Double in
+            let ddl = try c.querySync("SELECT sql FROM sqlite_master WHERE tbl_name = 'campaign_messages' AND sql IS NOT NULL ORDER BY type DESC")
+            for row in ddl { try c.run(row.text(0).replacingOccurrences(of: "campaign_messages", with: "bench_scratch_messages")) }
+            let t1 = now()
+            try c.run("BEGIN IMMEDIATE")
+            try c.executeSync("""
+                INSERT INTO bench_scratch_messages (org_id, campaign_id, contact_id, phone, variant, status, error_code, created_at, updated_at)
+                SELECT c.org_id, ?, c.id, c.phone, NULL,
+                       CASE WHEN c.opted_out_at IS NOT NULL OR c.is_textable = 0 THEN 'skipped' ELSE 'queued' END,
+                       CASE WHEN c.opted_out_at IS NOT NULL THEN 'opted_out' WHEN c.is_textable = 0 THEN 'not_textable' ELSE NULL END,
+                       ?, ?
+                FROM contacts c WHERE c.org_id = ?
+                ON CONFLICT (campaign_id, contact_id) DO NOTHING
+                """, [.int(work.key), .int(nowMillis), .int(nowMillis), .int(s.scope.key)])
+            try c.run("COMMIT")
+            return now() - t1
+        }
+        print("fanout \(recipients) recipients: herald admit+fanOut \(fmt(heraldSeconds, 2))s | raw INSERT…SELECT \(fmt(rawSeconds, 2))s | ratio herald/raw \(fmt(heraldSeconds / rawSeconds, 2)) | queued \(counts.queued) verified\(heraldSeconds < 2 ? "" : "  <-- over the 2 s goal") | peak RSS \(mib(peakRSSBytes()))")
+        await s.close()
+    }
+}
+
+/// `herald-bench dispatch`: fans a campaign out, then drives `DeliveryEngine.dispatchPass()` with
+/// the simulator (no latency, no cap) until every message is handed over; prints messages/s.
+struct DispatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dispatch", abstract: "Dispatcher throughput with the simulator.")
+
+    @Option(name: .long, help: "Contacts in the audience.")
+    var recipients: Int = 200_000
+
+    @Option(name: .long, help: "Scratch directory.")
+    var dir: String = NSTemporaryDirectory()
+
+    func run() async throws {
+        let s = try await DeliveryBenchSetup.make(dir: dir, name: "dispatch", recipients: recipients)
+        let simPath = s.path + ".sim.sqlite"
+        removeDatabase(simPath)
+        defer { removeDatabase(simPath) }
+        let simulator = try SimulatorProvider(configuration: .init(databasePath: simPath, latency: .zero, submitLatency: .zero, maxPerSecond: nil))
+        let registry = ProviderRegistry(providers: [simulator])
+        let noon = DeliveryBenchSetup.noon
+        let engine = DeliveryEngine(storage: s.storage, providers: registry, clock: { noon })
+        let record = try await s.campaign(message: "Hi {{firstName}}, news from {{city}}!")
+        try await engine.controlTick()   // admission + fan-out
+        let t0 = now()
+        var sent = 0
+        var idle = 0
+        while idle < 2 {
+            let n = try await engine.dispatchPass()
+            sent += n
+            idle = n == 0 ? idle + 1 : 0
+        }
+        let seconds = now() - t0
+        let c = try await s.storage.campaigns.get(s.scope, id: record.id)
+        guard sent == recipients, c.counters.sent == Int64(recipients) else {
+            throw BenchError("handed over \(sent), counted sent \(c.counters.sent), expected \(recipients)")
+        }
+        let rate = Double(sent) / seconds
+        print("dispatch \(recipients) recipients: \(fmt(rate, 0)) messages/s (\(fmt(seconds, 2))s), sent counter verified\(rate >= 50_000 ? "" : "  <-- under the 50,000/s goal") | peak RSS \(mib(peakRSSBytes()))")
+        await s.close()
+    }
+}
+
+/// `herald-bench estimate`: times `CampaignEstimator.estimate` over every contact for a message
+/// with merge fields.
+struct EstimateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "estimate", abstract: "Campaign estimate time over a stored audience.")
+
+    @Option(name: .long, help: "Contacts in the audience.")
+    var recipients: Int = 1_000_000
+
+    @Option(name: .long, help: "Scratch directory.")
+    var dir: String = NSTemporaryDirectory()
+
+    func run() async throws {
+        let s = try await DeliveryBenchSetup.make(dir: dir, name: "estimate", recipients: recipients)
+        var fields = CampaignFields()
+        fields.name = "Bench"
+        fields.message = "Hi {{firstName}}, {{city}} deals this week: 20% off everything in store. Reply STOP to opt out."
+        fields.contactFilter = .object([:])
+        let t0 = now()
+        let e = try await CampaignEstimator(storage: s.storage).estimate(s.scope, organization: s.organization, fields: fields,
+                                                                        audience: .stored(.filter(ContactFilter())), now: DeliveryBenchSetup.noon)
+        let seconds = now() - t0
+        print("estimate \(recipients) recipients: \(fmt(seconds, 2))s\(seconds < 3 ? "" : "  <-- over the 3 s goal") | \(e) | peak RSS \(mib(peakRSSBytes()))")
+        await s.close()
+    }
+}
