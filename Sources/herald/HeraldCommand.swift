@@ -86,8 +86,10 @@ struct Serve: AsyncParsableCommand {
         let db = try Storage.open(url: c.databaseURL, logger: logger)
         let storage = Storage(db: db)
         let herald = HeraldService(configuration: c, storage: storage, logger: logger, prometheus: registry) { boot in
-            print("Created organization \"\(boot.organization.name)\" (\(boot.organization.id)) with the simulator sender \(boot.sender.address).")
-            print("Admin API key (shown once, store it now): \(boot.apiKey)")
+            let text = "Created organization \"\(boot.organization.name)\" (\(boot.organization.id)) with the simulator sender \(boot.sender.address).\n"
+                + "Admin API key (shown once, store it now): \(boot.apiKey)\n"
+            // Written unbuffered, so that it reaches a redirected stdout at once.
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
         var services: [any Service] = []
         if let pg = db as? PostgresDatabase { services.append(PostgresPoolService(database: pg)) }
