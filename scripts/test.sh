@@ -46,9 +46,15 @@ if grep -q "HERALD_SEGMENT_CROSSCHECK is not set" "$WORK/swift-test.log"; then
   echo "error: the segment cross-check did not run"; exit 1
 fi
 
-if [ -x scripts/schemathesis.sh ]; then
-  step "fuzzing the running server against its OpenAPI document (schemathesis)"
-  HERALD_BIN="$ROOT/.build/debug/herald" scripts/schemathesis.sh
-fi
+step "fuzzing the running server against its OpenAPI document (schemathesis, SQLite and PostgreSQL)"
+HERALD_BIN="$ROOT/.build/debug/herald" SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-10}" scripts/schemathesis.sh
+
+step "crash test on SQLite: kill -9 during a campaign, restart, every phone exactly once"
+python3 scripts/crash_test.py --engine sqlite --binary "$ROOT/.build/debug/herald" \
+  --contacts "${HERALD_CRASH_CONTACTS:-200000}" --kills 10
+
+step "crash test on PostgreSQL: one api and three worker processes, workers killed"
+python3 scripts/crash_test.py --engine postgres --workers 3 --binary "$ROOT/.build/debug/herald" \
+  --admin-url "$HERALD_TEST_POSTGRES_URL" --contacts "${HERALD_CRASH_CONTACTS:-200000}" --kills 10
 
 step "all test suites passed"

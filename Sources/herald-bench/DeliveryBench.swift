@@ -49,10 +49,11 @@ struct DeliveryBenchSetup {
                 s.withUTF8 { b in _ = b.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(insert, i, $0.baseAddress, Int32(b.count), transient) } }
             }
             var uuids = [UInt8](repeating: 0, count: 16)
+            let hex = Array("0123456789abcdef".utf8)
             let stamp = Clock.nowMillis()
             for i in 0..<count {
                 uuids.withUnsafeMutableBytes { sqlite3_randomness(16, $0.baseAddress) }
-                bind(1, uuids.map { String(format: "%02x", $0) }.joined())
+                bind(1, String(decoding: uuids.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self))
                 sqlite3_bind_int64(insert, 2, orgKey)
                 bind(3, "+1212\(200 + i / 9000)\(1000 + i % 9000)")
                 bind(4, DataGenerator.firstNames[i % DataGenerator.firstNames.count])

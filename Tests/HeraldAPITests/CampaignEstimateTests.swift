@@ -42,7 +42,9 @@ struct CampaignEstimateTests {
     func gsm(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in
             try await Self.seed(t)
-            let r = try await t.post("/api/campaigns/estimate", Self.body(), key: t.a.read)
+            // A composing estimate is a POST: the read key may not (API.md §1, read = GET only).
+            #expect(try await t.post("/api/campaigns/estimate", Self.body(), key: t.a.read).status == .forbidden)
+            let r = try await t.post("/api/campaigns/estimate", Self.body(), key: t.a.write)
             #expect(r.status == .ok, "\(r.text)")
             let e = r.json
             #expect(e.keys == ["audienceSize", "excluded", "recipients", "route", "encoding", "segmentsPerMessage", "totalSegments", "credits",
@@ -98,6 +100,19 @@ struct CampaignEstimateTests {
             let id = try await t.draftCampaign(Self.body(#","mediaUrl":"https://example.com/p.png""#))
             let stored = try await t.get("/api/campaigns/\(id)/estimate")
             #expect(stored.json["route"]?.string == "MMS" && stored.json["credits"]?.int == 4)
+        }
+    }
+
+    @Test("A/B: each recipient is counted at the larger of the two variants", arguments: TestEngine.available)
+    func abWorstCase(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            try await Self.seed(t)
+            let r = try await t.post("/api/campaigns/estimate", """
+                {"abTestEnabled":true,"messageVariantA":"Short","messageVariantB":"\(String(repeating: "b", count: 161))","contactFilter":{"tags":["est"]}}
+                """)
+            #expect(r.status == .ok, "\(r.text)")
+            #expect(r.json["segmentsPerMessage"] == .object(["min": .number(2), "max": .number(2), "avg": .number(2)]))
+            #expect(r.json["totalSegments"]?.int == 4 && r.json["credits"]?.int == 4)
         }
     }
 

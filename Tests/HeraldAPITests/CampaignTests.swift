@@ -82,6 +82,12 @@ struct CampaignTests {
             let p2 = try await t.get("/api/campaigns?limit=1&cursor=\(cursor)")
             #expect(p2.json.ids == [l1])
             #expect(try await t.all("/api/campaigns", limit: 2).ids == [d2, l1, d1])
+            // LIKE wildcards in a search are literal.
+            let pct = try await t.draftCampaign(#"{"name":"50% off"}"#)
+            _ = try await t.draftCampaign(#"{"name":"500 club"}"#)
+            #expect(try await t.get("/api/campaigns?search=50%25").json.ids == [pct])
+            #expect(try await t.get("/api/campaigns?search=5_0").json.ids == [])
+            #expect(try await t.get("/api/campaigns?cursor=garbage").status == .badRequest)
             // Organization B sees none of them.
             #expect(try await t.get("/api/campaigns", key: t.b.read).json == .array([]))
         }
@@ -359,7 +365,18 @@ struct CampaignTests {
             // A/B needs both variants; a variant's unknown merge field names the variant.
             let ab = try await t.post("/api/campaigns", #"{"name":"AB","abTestEnabled":true,"messageVariantA":"A {{shoeSize}}","listIds":["\#(listId)"]}"#)
             #expect(Set(ab.fields) == ["messageVariantA", "messageVariantB"])
+            // Blank FAQ parts are named; five pairs are allowed.
+            let five = (1...5).map { #"{"question":"q\#($0)","answer":"a\#($0)"}"# }.joined(separator: ",")
+            let faq = try await t.post("/api/campaigns", #"{"name":"F","message":"Hi","listIds":["\#(listId)"],"autoReplyEnabled":true,"faqReplies":[\#(five),{"question":"","answer":" "}]}"#)
+            #expect(Set(faq.fields) == ["faqReplies", "faqReplies[5].question", "faqReplies[5].answer"], "\(faq.text)")
+            let faqOK = try await t.post("/api/campaigns/draft", #"{"autoReplyEnabled":true,"faqReplies":[\#(five)],"abTestSamplePercent":0,"name":"\#(String(repeating: "y", count: 201))"}"#)
+            #expect(Set(faqOK.fields) == ["abTestSamplePercent", "name"], "\(faqOK.text)")
             // Wrong types are 400 naming the field.
+            let nested = try await t.post("/api/campaigns", #"{"name":"x","message":"Hi","recipients":[{"phone":5}]}"#)
+            #expect(nested.status == .badRequest)
+            #expect(nested.fields == ["recipients[0].phone"])
+            #expect(try await t.post("/api/campaigns", "[]").status == .badRequest)
+            #expect(try await t.post("/api/campaigns", "{not json").error == "invalid_request")
             let types = try await t.post("/api/campaigns", #"{"name":5,"message":"Hi",\#(Self.filterVIP)}"#)
             #expect(types.status == .badRequest && types.error == "invalid_request")
             #expect(types.fields == ["name"])
@@ -391,11 +408,56 @@ struct CampaignTests {
             #expect(contacts.first?["customFields"] == .object(["team": .string("red")]))
             let est = try await t.get("/api/campaigns/\(ok.json["id"]!.string!)/estimate")
             #expect(est.json["audienceSize"]?.int == 1 && est.json["recipients"]?.int == 1)
+            // A recipient without a phone is an invalid phone too: reported, or ignored on request.
+            let noPhone = #""name":"NoPhone","message":"Hi","recipients":[{"phone":"+19195550112"},{"firstName":"Nobody"},{"phone":" "}]"#
+            let missing = try await t.post("/api/campaigns", "{\(noPhone)}")
+            #expect(missing.status == .unprocessableContent)
+            #expect(missing.fields == ["recipients[1].phone", "recipients[2].phone"])
+            let ignored = try await t.post("/api/campaigns", #"{\#(noPhone),"ignoreInvalidPhoneNumbers":true}"#)
+            #expect(ignored.status == .created, "\(ignored.text)")
+            #expect(try await t.get("/api/campaigns/\(ignored.json["id"]?.string ?? "-")/estimate").json["recipients"]?.int == 1)
+            _ = try await t.delete("/api/contacts/\(try #require(try await t.storage.contacts.find(t.orgA, phone: "+19195550112")).id)")
             // An inline recipient that already exists is merged, not duplicated.
             _ = try await t.launchCampaign(#"{"name":"Again","message":"Hi","recipients":[{"phone":"+19195550111","lastName":"Lee"}],"acknowledgeDuplicateSend":true}"#)
             let after = try await t.get("/api/contacts").json["data"]?.array ?? []
             #expect(after.count == 1)
             #expect(after.first?["lastName"]?.string == "Lee" && after.first?["firstName"]?.string == "Ann")
+        }
+    }
+
+    @Test("a draft with inline recipients keeps them through PATCH and promotion", arguments: TestEngine.available)
+    func draftInline(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let bad = try await t.post("/api/campaigns/draft", #"{"recipients":[{"phone":"+19195550161"},{"phone":"12"}]}"#)
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.fields == ["recipients[1].phone"])
+            let id = try await t.draftCampaign(#"{"name":"D","recipients":[{"phone":"+19195550161","firstName":"Kim"},{"phone":"+19195550162"}]}"#)
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 2)
+            let patched = try await t.patch("/api/campaigns/\(id)", #"{"message":"Hi {{firstName|there}}"}"#)
+            #expect(patched.status == .ok)
+            #expect(try await t.get("/api/campaigns/\(id)/estimate").json["recipients"]?.int == 2)
+            let launched = try await t.post("/api/campaigns", #"{"draftId":"\#(id)"}"#)
+            #expect(launched.status == .created, "\(launched.text)")
+            #expect(launched.json["id"]?.string == id && launched.json["status"]?.string == "pending")
+            #expect(try await t.get("/api/campaigns/\(id)/estimate").json["recipients"]?.int == 2)
+        }
+    }
+
+    @Test("another organization's segment, list and sender are unknown references (422)", arguments: TestEngine.available)
+    func foreignReferences(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let seg = try await t.post("/api/segments", #"{"name":"B","filter":{}}"#, key: t.b.admin).json["id"]!.string!
+            let list = try await t.list("B", key: t.b.admin)
+            let sender = try await t.get("/api/senders", key: t.b.admin).json[0]?["id"]?.string ?? UUID().uuidString.lowercased()
+            let r1 = try await t.post("/api/campaigns", #"{"name":"N","message":"Hi","segmentId":"\#(seg)","senderId":"\#(sender)"}"#)
+            #expect(r1.status == .unprocessableContent)
+            #expect(Set(r1.fields) == ["segmentId", "senderId"])
+            let r2 = try await t.post("/api/campaigns", #"{"name":"N","message":"Hi","listIds":["\#(list)"]}"#)
+            #expect(r2.fields == ["listIds[0]"])
+            let r3 = try await t.post("/api/campaigns/draft", #"{"contactFilter":{"listIds":["\#(list)"]}}"#)
+            #expect(r3.status == .unprocessableContent)
+            #expect(r3.fields == ["contactFilter.listIds"])
+            #expect(try await t.get("/api/campaigns").json == .array([]))
         }
     }
 
@@ -494,6 +556,51 @@ struct CampaignTests {
             let ack = try await t.post("/api/campaigns", #"{\#(body),"acknowledgeDuplicateSend":true}"#)
             #expect(ack.status == .created)
             #expect(ack.json["status"]?.string == "pending")
+        }
+    }
+
+    @Test("duplicate_send counts only messages sent on the organization's local day and not failed ones", arguments: TestEngine.available)
+    func duplicateSendDay(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            _ = try await t.contact(#"{"phone":"+19195550171","tags":["vip"]}"#)
+            _ = try await t.contact(#"{"phone":"+19195550172","tags":["vip"]}"#)
+            let first = try await t.launchCampaign(#"{"name":"First","message":"Hi",\#(Self.filterVIP)}"#)["id"]!.string!
+            let campaignKey = try await t.storage.campaigns.get(t.orgA, id: first).key
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "America/New_York")!
+            let dayStart = Int64(calendar.startOfDay(for: Date()).timeIntervalSince1970 * 1000)
+            let orgKey = t.orgA.key
+            func insert(_ phone: String, status: String, sentAt: Int64) async throws {
+                let contact = try #require(try await t.storage.contacts.find(t.orgA, phone: phone))
+                try await t.storage.db.transaction { c in
+                    _ = try await c.execute("""
+                        INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, status, sent_at, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [.int(orgKey), .int(campaignKey), .int(contact.key), .text(phone), .text(status), .int(sentAt), .int(sentAt), .int(sentAt)])
+                }
+            }
+            // Sent just before local midnight, and failed today: neither is an overlap.
+            try await insert("+19195550171", status: "delivered", sentAt: dayStart - 60_000)
+            try await insert("+19195550172", status: "failed", sentAt: dayStart + 1000)
+            let ok = try await t.post("/api/campaigns", #"{"name":"Second","message":"Hi",\#(Self.filterVIP)}"#)
+            #expect(ok.status == .created, "\(ok.text)")
+        }
+    }
+
+    @Test("PATCH may clear a field with null and use the phoneNumberId alias", arguments: TestEngine.available)
+    func patchNull(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let s = try await t.post("/api/senders", #"{"channel":"text","address":"+18885550124","provider":"simulator"}"#)
+            try #require(s.status == .created, "\(s.text)")
+            let sid = s.json["id"]!.string!
+            let id = try await t.draftCampaign(#"{"name":"N","mediaUrl":"https://example.com/a.png","senderId":"\#(t.defaultSenderId)"}"#)
+            let r = try await t.patch("/api/campaigns/\(id)", #"{"mediaUrl":null,"phoneNumberId":"\#(sid)"}"#)
+            #expect(r.status == .ok, "\(r.text)")
+            #expect(r.json.raw("mediaUrl") == .null)
+            #expect(r.json["senderId"]?.string == sid)
+            #expect(r.json["name"]?.string == "N")
+            let g = try await t.get("/api/campaigns/\(id)")
+            #expect(g.json["phoneNumber"]?["id"]?.string == sid)
         }
     }
 

@@ -250,10 +250,8 @@ struct CampaignRoutes {
             var notTextable: Int64 = 0
             var optedOut: Int64 = 0
             for (i, r) in list.enumerated() {
-                guard let raw = r.phone, !raw.isEmpty else {
-                    if fields.ignoreInvalidPhoneNumbers != true { issues.add("recipients[\(i)].phone", "is required") }
-                    continue
-                }
+                // A missing phone is reported by the draft rules (unless ignored), never twice.
+                guard let raw = r.phone, !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
                 switch ContactInput.phone(raw, defaultCountry: org.defaultCountry, field: "recipients[\(i)].phone") {
                 case .failure(let issue):
                     if fields.ignoreInvalidPhoneNumbers != true { issues.add(issue.field, "\(issue.message) (\(raw))") }

@@ -87,7 +87,8 @@ extension CampaignFields {
         for (index, value) in (listIds ?? []).enumerated() where UUID(uuidString: value) == nil {
             issues.add("\(K.listIds.stringValue)[\(index)]", "must be a UUID")
         }
-        for (index, recipient) in (recipients ?? []).enumerated() {
+        // A missing phone is an invalid phone: ignored with `ignoreInvalidPhoneNumbers` (API.md §5.2).
+        for (index, recipient) in (recipients ?? []).enumerated() where ignoreInvalidPhoneNumbers != true {
             if recipient.phone.map(MessagingText.isBlank) ?? true {
                 issues.add("\(K.recipients.stringValue)[\(index)].phone", "is required")
             }

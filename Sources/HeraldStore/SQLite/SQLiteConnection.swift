@@ -163,6 +163,9 @@ public final class SQLiteConnection: SQLConnection, @unchecked Sendable {
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(db)) }
+
     /// A cached prepared statement for bulk paths that bind and step directly, without building
     /// `SQLValue` arrays. Valid until the connection closes; used by one task at a time.
     public func statement(_ sql: String) throws -> SQLiteStatement {

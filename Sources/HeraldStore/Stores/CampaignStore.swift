@@ -249,9 +249,12 @@ public struct CampaignStore: Sendable {
                 select += ", \(c.dialect.jsonText(column: "c.custom_fields"))"
                 binds.append(c.dialect.jsonKeyBind(name))
             }
+            // `+c.org_id` keeps SQLite on the primary key (`c.id > ?` in key order); with an
+            // (org_id, …) index it sorted every remaining contact for each page (1M contacts
+            // took 85 s to estimate). Pages cost O(page), the whole walk O(contacts).
             let rows = try await c.query("""
                 SELECT \(select) FROM contacts c
-                WHERE c.org_id = ? AND c.id > ? AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
+                WHERE +c.org_id = ? AND c.id > ? AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
                 ORDER BY c.id LIMIT ?
                 """, binds + [.int(scope.key), .int(afterKey)] + f.binds + [.int(Int64(limit))])
             return rows.map { r in

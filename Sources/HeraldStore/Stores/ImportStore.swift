@@ -159,13 +159,15 @@ public struct ImportStore: Sendable {
 
     /// The SQLite fast path of `writeBatch`, with the same semantics as `ContactStore.insert` and
     /// `ContactStore.apply` for import changes (fields are only ever set or left alone, never
-    /// cleared): one index probe per row, then one INSERT or one fixed-shape UPDATE, then the
+    /// cleared): one INSERT … ON CONFLICT DO NOTHING per row, and only for an existing phone a lookup
+    /// and one fixed-shape UPDATE, then the
     /// tag rows; no per-row `SQLValue` arrays, SQL strings or suspension points.
     func writeRowsSQLite(_ c: SQLiteConnection, _ job: Pending, listKey: Int64?, rows: [Row], progress p: inout Progress) throws {
         let lookup = try c.statement("SELECT id, last_import_id FROM contacts WHERE org_id = ?1 AND phone = ?2")
         let insert = try c.statement("""
             INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, timezone, custom_fields, opted_out_at, is_textable, last_import_id, created_at, updated_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+            ON CONFLICT (org_id, phone) DO NOTHING
             """)
         let update = try c.statement("""
             UPDATE contacts SET is_textable = COALESCE(?2, is_textable), first_name = COALESCE(?3, first_name), last_name = COALESCE(?4, last_name),
@@ -182,14 +184,40 @@ public struct ImportStore: Sendable {
         var uuids = Self.randomUUIDs(rows.count)
         for row in rows {
             let ch = row.changes
-            lookup.bind(1, org)
-            lookup.bind(2, ch.phone ?? "")
-            var existing: (key: Int64, lastImport: Int64?)?
-            if try lookup.step() { existing = (lookup.optionalInt(0) ?? 0, lookup.optionalInt(1)) }
-            lookup.reset()
             let custom = ch.customFields.map { CustomFieldsCodec.encodeFast($0) }
+            // Insert first (most rows are new): the unique (org_id, phone) index is probed once
+            // by the INSERT; only when it reports a conflict is the existing contact looked up
+            // and updated.
+            insert.bind(1, uuids.next())
+            insert.bind(2, org)
+            insert.bind(3, ch.phone ?? "")
+            insert.bind(4, ch.firstName.valueOrNil)
+            insert.bind(5, ch.lastName.valueOrNil)
+            insert.bind(6, ch.email.valueOrNil)
+            insert.bind(7, ch.city.valueOrNil)
+            insert.bind(8, ch.state.valueOrNil)
+            insert.bind(9, ch.zip.valueOrNil)
+            insert.bind(10, ch.timezone.valueOrNil)
+            insert.bind(11, custom ?? "{}")
+            insert.bind(12, (ch.optedOut ?? false) ? now : nil)
+            insert.bind(13, (ch.isTextable ?? true) ? 1 : 0)
+            insert.bind(14, job.key)
+            insert.bind(15, now)
+            try insert.step()
+            insert.reset()
             let key: Int64
-            if let existing {
+            if c.changes == 1 {
+                key = c.lastInsertRowID
+                p.created += 1
+            } else {
+                lookup.bind(1, org)
+                lookup.bind(2, ch.phone ?? "")
+                guard try lookup.step() else {
+                    lookup.reset()
+                    throw StoreError.conflict(field: "phone", message: "the contact with this phone number could not be written")
+                }
+                let existing = (key: lookup.optionalInt(0) ?? 0, lastImport: lookup.optionalInt(1))
+                lookup.reset()
                 key = existing.key
                 if existing.lastImport == job.key { p.duplicateRows += 1 } else { p.merged += 1 }
                 update.bind(1, key)
@@ -209,26 +237,6 @@ public struct ImportStore: Sendable {
                     throw StoreError.conflict(field: "phone", message: "another contact already has this phone number")
                 }
                 update.reset()
-            } else {
-                insert.bind(1, uuids.next())
-                insert.bind(2, org)
-                insert.bind(3, ch.phone ?? "")
-                insert.bind(4, ch.firstName.valueOrNil)
-                insert.bind(5, ch.lastName.valueOrNil)
-                insert.bind(6, ch.email.valueOrNil)
-                insert.bind(7, ch.city.valueOrNil)
-                insert.bind(8, ch.state.valueOrNil)
-                insert.bind(9, ch.zip.valueOrNil)
-                insert.bind(10, ch.timezone.valueOrNil)
-                insert.bind(11, custom ?? "{}")
-                insert.bind(12, (ch.optedOut ?? false) ? now : nil)
-                insert.bind(13, (ch.isTextable ?? true) ? 1 : 0)
-                insert.bind(14, job.key)
-                insert.bind(15, now)
-                try insert.step()
-                insert.reset()
-                key = c.lastInsertRowID
-                p.created += 1
             }
             for t in ch.tags ?? [] {
                 tag.bind(1, org)
