@@ -12,3 +12,7 @@ echo "### $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores"
 "$BENCH" import --rows 100000 --rows 1000000 --repeats "$REPEATS" --dir "$SCRATCH"
 # Contact list queries on 1M contacts.
 "$BENCH" query --contacts 1000000 --iterations 200 --database "$SCRATCH/herald-bench-query.sqlite" --explain
+# Delivery engine: fan-out, dispatch throughput with the simulator, estimate.
+"$BENCH" fanout --recipients 1000000 --dir "$SCRATCH"
+"$BENCH" dispatch --recipients 200000 --dir "$SCRATCH"
+"$BENCH" estimate --recipients 1000000 --dir "$SCRATCH"

@@ -312,25 +312,42 @@ public struct DeliveryStore: Sendable {
     /// Applies a batch of receipts in one transaction.
     public func receipts(_ batch: [Receipt]) async throws {
         try await db.transaction { c in
+            // Counters are added up per campaign and written once at the end, so the campaign
+            // row is locked for as short a time as possible.
+            var deltas: [Int64: (delivered: Int64, undelivered: Int64)] = [:]
             for r in batch {
-                let applied = try await applyReceipt(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at)
-                if !applied, try await c.queryOne("SELECT 1 FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)]) == nil {
+                let applied = try await applyReceiptRow(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at)
+                if let (campaign, column) = applied {
+                    var d = deltas[campaign] ?? (0, 0)
+                    if column == "delivered_count" { d.delivered += 1 } else { d.undelivered += 1 }
+                    deltas[campaign] = d
+                } else if try await c.queryOne("SELECT 1 FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)]) == nil {
                     try await c.execute("INSERT INTO unmatched_receipts (provider_message_id, outcome, error_code, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                         [.text(r.providerMessageId), .text(r.outcome), .optional(r.errorCode), .int(r.at)])
                 }
             }
+            for (campaign, d) in deltas.sorted(by: { $0.key < $1.key }) {
+                try await c.execute("UPDATE campaigns SET delivered_count = delivered_count + ?, undelivered_count = undelivered_count + ? WHERE id = ?",
+                                    [.int(d.delivered), .int(d.undelivered), .int(campaign)])
+            }
         }
     }
 
-    @discardableResult
-    func applyReceipt(_ c: any SQLConnection, providerMessageId: String, outcome: String, errorCode: String?, at: Int64) async throws -> Bool {
+    /// Applies one receipt to its message; returns the campaign and the counter column to
+    /// increase, or nil when no `sent` message has that provider id.
+    func applyReceiptRow(_ c: any SQLConnection, providerMessageId: String, outcome: String, errorCode: String?, at: Int64) async throws -> (campaign: Int64, column: String)? {
         let status = outcome == "delivered" ? "delivered" : "undelivered"
         let row = try await c.queryOne("""
             UPDATE campaign_messages SET status = ?, delivered_at = ?, error_code = COALESCE(?, error_code), updated_at = ?
             WHERE provider_message_id = ? AND status = 'sent' RETURNING campaign_id
             """, [.text(status), .int(at), .optional(errorCode), .int(at), .text(providerMessageId)])
-        guard let campaign = row?.int(0) else { return false }
-        let column = status == "delivered" ? "delivered_count" : "undelivered_count"
+        guard let campaign = row?.int(0) else { return nil }
+        return (campaign, status == "delivered" ? "delivered_count" : "undelivered_count")
+    }
+
+    @discardableResult
+    func applyReceipt(_ c: any SQLConnection, providerMessageId: String, outcome: String, errorCode: String?, at: Int64) async throws -> Bool {
+        guard let (campaign, column) = try await applyReceiptRow(c, providerMessageId: providerMessageId, outcome: outcome, errorCode: errorCode, at: at) else { return false }
         try await c.execute("UPDATE campaigns SET \(column) = \(column) + 1 WHERE id = ?", [.int(campaign)])
         return true
     }
