@@ -122,7 +122,7 @@ struct SenderOperationsTests {
             #expect(ready.status == .ok)
             #expect(ready.json["status"]?.string == "ready")
             #expect((ready.json["schemaVersion"]?.int ?? 0) >= 1)
-            t.registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "herald", subsystem: "test", metricName: "marker", unitName: "total", helpText: "a test marker")).increment(by: Int64(3))
+            t.registry.makeCounter(name: "herald_test_marker_total", help: "a test marker").increment(by: Int64(3))
             let metrics = try await t.call(.get, "/metrics", anonymous: true)
             #expect(metrics.status == .ok)
             #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
