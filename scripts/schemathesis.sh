@@ -11,6 +11,23 @@
 #   SCHEMATHESIS_EXTRA    extra arguments for `schemathesis run` (e.g. "--seed 1")
 #   SCHEMATHESIS_ENGINES  which databases to run against (default "sqlite postgres")
 set -euo pipefail
+
+# SIGTERM (graceful shutdown), then SIGKILL if the server has not exited within 40 s.
+stop_server() {
+  [ -n "${SERVER_PID:-}" ] || return 0
+  kill "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 80); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "error: herald did not stop within 40 s of SIGTERM" >&2
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; return 1
+  fi
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN="${HERALD_BIN:-.build/debug/herald}"
@@ -31,7 +48,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/herald-schemathesis.XXXXXX")
 SERVER_PID=""
 PG_DB=""
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [ -n "$SERVER_PID" ]; then stop_server; fi
   if [ -n "$PG_DB" ]; then psql "$HERALD_TEST_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true; fi
   if [ "${KEEP_WORK:-0}" != 1 ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
 }
@@ -106,9 +123,7 @@ run_against() {
       ${SCHEMATHESIS_EXTRA:-})
   status=$?
   set -e
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
+  stop_server
   if grep -q "request failed" "$dir/server.log"; then
     echo "server errors logged ($label):" >&2
     grep "request failed" "$dir/server.log" | head -20 >&2

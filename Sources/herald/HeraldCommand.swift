@@ -94,10 +94,14 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = []
         if let pg = db as? PostgresDatabase { services.append(PostgresPoolService(database: pg)) }
         services.append(herald)
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        // In-flight batches finish within seconds; past this, remaining work is cancelled (and
+        // recovered from the rows at the next start).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.info("Herald listening", metadata: ["address": "\(c.host):\(c.port)", "database": "\(db.dialect.rawValue)", "role": "\(c.role.rawValue)"])
         try await group.run()
         await db.close()

@@ -161,7 +161,12 @@ public final class DeliveryEngine: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask {
-                    for await receipt in source.receipts { buffer.append(receipt) }
+                    // The group shuts services down in reverse order, so the engine stops before
+                    // the provider that feeds it: stop reading at graceful shutdown rather than
+                    // waiting for the provider to end its stream.
+                    await cancelWhenGracefulShutdown {
+                        for await receipt in source.receipts { buffer.append(receipt) }
+                    }
                     buffer.finish()
                 }
                 group.addTask {
