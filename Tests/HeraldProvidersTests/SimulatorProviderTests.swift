@@ -222,7 +222,7 @@ struct SimulatorProviderTests {
     func restart() async throws {
         try await SimulatorFixture.with { fixture in
             // Long enough for the shutdown to come first even on a loaded machine.
-            var first: SimulatorProvider? = try fixture.provider(latency: .seconds(5))
+            var first: SimulatorProvider? = try fixture.provider(latency: .seconds(20))
             let accepted = await first!.submitBatch([outbound("+15555554440", id: "r-0"), outbound("+15555550001", id: "r-1"),
                                                      outbound("+15555550002", id: "r-2")])
             let ids = try accepted.map { try $0.get().providerMessageId }
@@ -239,9 +239,9 @@ struct SimulatorProviderTests {
             await first!.record.close()
             first = nil
 
-            let second = try fixture.provider(latency: .seconds(5))
+            let second = try fixture.provider(latency: .seconds(20))
             #expect(await second.record.pendingReceiptCount == 2)
-            let receipts = try await runCollectingReceipts(second, count: 3, timeout: .seconds(8))
+            let receipts = try await runCollectingReceipts(second, count: 3, timeout: .seconds(30))
             #expect(Set(receipts.map(\.providerMessageId)) == Set(ids.prefix(2)))
             #expect(receipts.first { $0.providerMessageId == ids[1] }?.outcome == .undelivered)
             // A resubmission after the restart is still acknowledged, not recorded again.

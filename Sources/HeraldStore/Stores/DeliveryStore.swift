@@ -321,7 +321,15 @@ public struct DeliveryStore: Sendable {
                     var d = deltas[campaign] ?? (0, 0)
                     if column == "delivered_count" { d.delivered += 1 } else { d.undelivered += 1 }
                     deltas[campaign] = d
-                } else if try await c.queryOne("SELECT 1 FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)]) == nil {
+                } else if let status = try await c.queryOne("SELECT status FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)])?.text(0) {
+                    // Recorded by a transaction that committed after this one's UPDATE looked
+                    // (PostgreSQL, READ COMMITTED): apply it now; a final status means a repeat.
+                    if status == "sent", let (campaign, column) = try await applyReceiptRow(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at) {
+                        var d = deltas[campaign] ?? (0, 0)
+                        if column == "delivered_count" { d.delivered += 1 } else { d.undelivered += 1 }
+                        deltas[campaign] = d
+                    }
+                } else {
                     try await c.execute("INSERT INTO unmatched_receipts (provider_message_id, outcome, error_code, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                         [.text(r.providerMessageId), .text(r.outcome), .optional(r.errorCode), .int(r.at)])
                 }
