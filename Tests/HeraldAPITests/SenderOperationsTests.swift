@@ -122,7 +122,9 @@ struct SenderOperationsTests {
             #expect(ready.status == .ok)
             #expect(ready.json["status"]?.string == "ready")
             #expect((ready.json["schemaVersion"]?.int ?? 0) >= 1)
-            t.registry.makeCounter(name: "herald_test_marker_total", help: "a test marker").increment(by: Int64(3))
+            let unit: String = "total", help: String = "a test marker"
+            t.registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "herald", subsystem: "test", metricName: "marker", unitName: unit, helpText: help))
+                .increment(by: Int64(3))
             let metrics = try await t.call(.get, "/metrics", anonymous: true)
             #expect(metrics.status == .ok)
             #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)

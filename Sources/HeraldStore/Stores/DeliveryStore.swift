@@ -261,21 +261,6 @@ public struct DeliveryStore: Sendable {
 
     // MARK: receipts
 
-    /// Applies a carrier receipt to the message it names; one that arrives before its message
-    /// was recorded is kept and applied when it is.
-    public func receipt(providerMessageId: String, outcome: String, errorCode: String?, at: Int64) async throws {
-        try await db.transaction { c in
-            let applied = try await applyReceipt(c, providerMessageId: providerMessageId, outcome: outcome, errorCode: errorCode, at: at)
-            if !applied {
-                let known = try await c.queryOne("SELECT 1 FROM campaign_messages WHERE provider_message_id = ?", [.text(providerMessageId)])
-                if known == nil {
-                    try await c.execute("INSERT INTO unmatched_receipts (provider_message_id, outcome, error_code, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                        [.text(providerMessageId), .text(outcome), .optional(errorCode), .int(at)])
-                }
-            }
-        }
-    }
-
     /// A receipt to apply.
     public struct Receipt: Sendable, Hashable {
         public var providerMessageId: String
