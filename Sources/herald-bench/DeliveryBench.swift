@@ -168,29 +168,3 @@ struct DispatchCommand: AsyncParsableCommand {
         await s.close()
     }
 }
-
-/// `herald-bench estimate`: times `CampaignEstimator.estimate` over every contact for a message
-/// with merge fields.
-struct EstimateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "estimate", abstract: "Campaign estimate time over a stored audience.")
-
-    @Option(name: .long, help: "Contacts in the audience.")
-    var recipients: Int = 1_000_000
-
-    @Option(name: .long, help: "Scratch directory.")
-    var dir: String = NSTemporaryDirectory()
-
-    func run() async throws {
-        let s = try await DeliveryBenchSetup.make(dir: dir, name: "estimate", recipients: recipients)
-        var fields = CampaignFields()
-        fields.name = "Bench"
-        fields.message = "Hi {{firstName}}, {{city}} deals this week: 20% off everything in store. Reply STOP to opt out."
-        fields.contactFilter = .object([:])
-        let t0 = now()
-        let e = try await CampaignEstimator(storage: s.storage).estimate(s.scope, organization: s.organization, fields: fields,
-                                                                        audience: .stored(.filter(ContactFilter())), now: DeliveryBenchSetup.noon)
-        let seconds = now() - t0
-        print("estimate \(recipients) recipients: \(fmt(seconds, 2))s\(seconds < 3 ? "" : "  <-- over the 3 s goal") | \(e) | peak RSS \(mib(peakRSSBytes()))")
-        await s.close()
-    }
-}

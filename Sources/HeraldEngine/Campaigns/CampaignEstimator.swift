@@ -38,7 +38,10 @@ public enum EstimateAudience: Sendable {
 public struct CampaignEstimator: Sendable {
     let storage: Storage
     let pricing: CreditPricing
-    public static let pageSize = 5000
+    /// Recipients read per grouped page (memory is bounded by this, not by the audience).
+    public static let groupedPageRows = 50_000
+    /// Distinct value combinations whose rendering is remembered across pages.
+    public static let maxCachedRenderings = 100_000
     public static let maxNonGsmCharacters = 50
 
     public init(storage: Storage, pricing: CreditPricing = .standard) {
@@ -67,7 +70,9 @@ public struct CampaignEstimator: Sendable {
         var minSeg = Int.max
         var maxSeg = 0
 
-        func account(_ values: some MergeFieldValues, times: Int64) {
+        /// Counts one rendering for `times` recipients; returns its segments (the worst variant).
+        @discardableResult
+        func account(_ values: some MergeFieldValues, times: Int64) -> Int {
             var worst = 0
             for t in templates {
                 var body = t.render(with: values)
@@ -84,6 +89,11 @@ public struct CampaignEstimator: Sendable {
                 }
                 worst = max(worst, count.segments)
             }
+            account(segments: worst, times: times)
+            return worst
+        }
+
+        func account(segments worst: Int, times: Int64) {
             minSeg = min(minSeg, worst)
             maxSeg = max(maxSeg, worst)
             e.totalSegments += Int64(worst) * times
@@ -100,16 +110,32 @@ public struct CampaignEstimator: Sendable {
             if templates.allSatisfy({ !$0.hasFields }) {
                 if e.recipients > 0 { account(MergeFieldDictionary([:]), times: e.recipients) }
             } else {
-                let custom = Array(Set(templates.flatMap { $0.referencedFields }.compactMap { field -> String? in
+                // Only the values the templates read matter, and recipients with equal values
+                // get the same message: pages of recipients come back grouped by those values,
+                // and each distinct combination is rendered once (a bounded cache carries the
+                // results across pages).
+                let referenced = templates.flatMap { $0.referencedFields }
+                let standard = StandardMergeField.allCases.filter { f in referenced.contains(.standard(f)) }
+                let custom = Array(Set(referenced.compactMap { field -> String? in
                     if case .custom(let name) = field { return name }
                     return nil
                 })).sorted()
+                var cache: [[String?]: Int] = [:]
                 var after: Int64 = 0
                 while true {
-                    let page = try await storage.campaigns.eligiblePage(scope, resolved, afterKey: after, limit: Self.pageSize, customFields: custom)
-                    for r in page { account(r, times: 1) }
-                    guard page.count == Self.pageSize, let last = page.last else { break }
-                    after = last.key
+                    let page = try await storage.campaigns.eligibleValueGroups(scope, resolved, afterKey: after, pageRows: Self.groupedPageRows,
+                                                                               fields: standard, customFields: custom)
+                    for (values, count) in page.groups {
+                        let key = standard.map { values.value(for: $0) } + custom.map { values.customValue(named: $0) }
+                        if let worst = cache[key] {
+                            account(segments: worst, times: count)
+                        } else {
+                            if cache.count >= Self.maxCachedRenderings { cache.removeAll(keepingCapacity: true) }
+                            cache[key] = account(values, times: count)
+                        }
+                    }
+                    guard let last = page.lastKey else { break }
+                    after = last
                     try Task.checkCancellation()
                 }
             }
