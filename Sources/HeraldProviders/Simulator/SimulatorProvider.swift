@@ -19,7 +19,9 @@ import Synchronization
 ///
 /// Also a `Service`: `run()` emits the receipts on `receipts` as they fall due, until graceful
 /// shutdown (then it finishes the stream). Receipts still pending then stay in the record and are
-/// emitted after a restart.
+/// emitted after a restart. Several processes may share one record: each receipt is emitted by
+/// one of them, and again only if that one died before confirming it (receipt processing counts
+/// a repeat once).
 public final class SimulatorProvider: MessageProvider, Service {
     /// The simulator's settings (the `simulator` provider's entry in the config file).
     public struct Configuration: Sendable, Hashable {
@@ -205,7 +207,9 @@ public final class SimulatorProvider: MessageProvider, Service {
     // MARK: receipts
 
     /// Emits receipts as they fall due until graceful shutdown (or cancellation), then finishes
-    /// `receipts`. Receipts not yet due stay in the record for the next run.
+    /// `receipts`. Receipts not yet due, or emitted and not yet confirmed, stay in the record
+    /// for the next run. Several processes sharing the record each run this: a receipt is
+    /// claimed by one of them.
     public func run() async throws {
         defer { continuation.finish() }
         do {
@@ -215,33 +219,59 @@ public final class SimulatorProvider: MessageProvider, Service {
         }
     }
 
+    /// How long a process holds the receipts it claimed before other processes may claim them
+    /// again (if it died before confirming them).
+    static let receiptLease: Int64 = 15_000
+    /// How long after emitting receipts they are confirmed in the record: time for the engine to
+    /// apply them, so that a crash right after emission leaves them to be emitted again.
+    static let receiptSettle: Int64 = 2_000
+
     private func emitReceipts() async throws {
-        let idle = min(max(configuration.latency, .milliseconds(1)), .seconds(1))
+        // Other processes sharing the record add receipts too: look at least this often.
+        let poll = min(max(Self.milliseconds(configuration.latency), 10), 250)
+        var unconfirmed: [(emittedAt: Int64, sequences: [Int64])] = []
         while !Task.isCancelled {
-            let now = Self.epochMilliseconds()
-            let (due, nextDueAt) = await record.takeDueReceipts(now: now, limit: 10_000)
+            var now = Self.epochMilliseconds()
+            let settled = unconfirmed.prefix { $0.emittedAt + Self.receiptSettle <= now }
+            if !settled.isEmpty {
+                do {
+                    try await record.confirmReceipts(settled.flatMap(\.sequences))
+                    unconfirmed.removeFirst(settled.count)
+                } catch {
+                    // They stay claimed; confirmed on a later pass, or emitted again after the lease.
+                    logger.error("simulator could not confirm receipts", metadata: ["error": "\(error)"])
+                }
+            }
+            var due: [SimulatorRecord.PendingReceipt] = []
+            var nextDueAt: Int64?
+            do {
+                (due, nextDueAt) = try await record.claimDueReceipts(now: now, limit: 10_000, leaseMilliseconds: Self.receiptLease)
+            } catch {
+                logger.error("simulator could not claim receipts", metadata: ["error": "\(error)"])
+            }
             for receipt in due {
                 continuation.yield(DeliveryReceipt(
                     providerName: name, providerMessageId: receipt.providerMessageId, outcome: receipt.outcome,
                     errorCode: receipt.outcome == .delivered ? nil : Self.undeliveredErrorCode,
                     at: Date(timeIntervalSince1970: Double(receipt.dueAtMilliseconds) / 1000)))
             }
-            if !due.isEmpty {
-                do {
-                    try await record.markReceipted(due)
-                } catch {
-                    // The receipts went out; only their status in the record lags (they may be
-                    // emitted again after a restart, which receipt processing tolerates).
-                    logger.error("simulator could not mark receipts", metadata: ["error": "\(error)"])
-                }
-            }
-            if let nextDueAt {
-                let wait = nextDueAt - Self.epochMilliseconds()
-                if wait > 0 { try await Task.sleep(for: .milliseconds(wait)) } else { await Task.yield() }
+            if !due.isEmpty { unconfirmed.append((now, due.map(\.sequence))) }
+            if due.count == 10_000 { await Task.yield(); continue }
+            now = Self.epochMilliseconds()
+            var wakeAt = now + poll
+            if let nextDueAt { wakeAt = min(wakeAt, nextDueAt) }
+            if let first = unconfirmed.first { wakeAt = min(wakeAt, first.emittedAt + Self.receiptSettle) }
+            if wakeAt > now {
+                do { try await Task.sleep(for: .milliseconds(wakeAt - now)) } catch { break }
             } else {
-                // Anything submitted from now on is due at least `latency` from now.
-                try await Task.sleep(for: idle)
+                await Task.yield()
             }
+        }
+        // Shutting down. Receipts not confirmed may not have been applied by the engine: back to
+        // the queue for the next run (or another process) now, rather than after the lease.
+        let claimed = unconfirmed.flatMap(\.sequences)
+        do { try await record.releaseReceipts(claimed) } catch {
+            logger.warning("simulator could not release receipts", metadata: ["error": "\(error)"])
         }
     }
 
