@@ -20,7 +20,7 @@ struct SimulatorFixture {
 
     func provider(latency: Duration = .milliseconds(20), maxPerSecond: Double? = nil) throws -> SimulatorProvider {
         try SimulatorProvider(configuration: .init(databasePath: path, latency: latency, maxPerSecond: maxPerSecond,
-                                                   throttleRetryAfter: .milliseconds(5)))
+                                                   throttleRetryAfter: .milliseconds(5), receiptConfirmDelay: .milliseconds(200)))
     }
 }
 
@@ -103,9 +103,9 @@ struct SimulatorProviderTests {
             await #expect(throws: ProviderError.self) { _ = try await provider.submit(outbound("+15555550003", id: throttledId)) }
             let throttled = try await provider.submit(outbound("+15555550003", id: throttledId))
             // Ask for one more than expected: the 0002 message must not produce it. Runs past the
-            // confirmation of the emitted receipts (`receiptSettle` after emission), which sets
+            // confirmation of the emitted receipts (`receiptConfirmDelay` after emission), which sets
             // their status in the record.
-            let receipts = try await runCollectingReceipts(provider, count: 4, timeout: .seconds(5))
+            let receipts = try await runCollectingReceipts(provider, count: 4, timeout: .seconds(2))
             #expect(receipts.count == 3)
             let byId = Dictionary(uniqueKeysWithValues: receipts.map { ($0.providerMessageId, $0) })
             #expect(byId[undelivered.providerMessageId]?.outcome == .undelivered)

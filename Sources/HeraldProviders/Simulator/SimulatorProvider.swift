@@ -37,20 +37,27 @@ public final class SimulatorProvider: MessageProvider, Service {
         public var maxPerSecond: Double?
         /// The wait a rule-`0003` throttle asks for.
         public var throttleRetryAfter: Duration
+        /// How long after emitting receipts they are confirmed in the record (their status set,
+        /// never emitted again). Receipts have no acknowledgement from the engine, so this is
+        /// the time it gets to apply them: a process that dies before confirming leaves them to
+        /// be emitted again (by another process sharing the record, or after a restart) once
+        /// their lease (this plus 20 s) runs out (`receiptConfirmDelayMs`).
+        public var receiptConfirmDelay: Duration
 
         public init(name: String = "simulator", databasePath: String, latency: Duration = .milliseconds(50),
                     submitLatency: Duration = .zero, maxPerSecond: Double? = nil,
-                    throttleRetryAfter: Duration = .milliseconds(100)) {
+                    throttleRetryAfter: Duration = .milliseconds(100), receiptConfirmDelay: Duration = .seconds(10)) {
             self.name = name
             self.databasePath = databasePath
             self.latency = latency
             self.submitLatency = submitLatency
             self.maxPerSecond = maxPerSecond
             self.throttleRetryAfter = throttleRetryAfter
+            self.receiptConfirmDelay = receiptConfirmDelay
         }
 
         /// Reads a provider entry of the config file (`latencyMs`, `submitLatencyMs`,
-        /// `maxPerSecond`, `throttleRetryAfterMs`; all optional). Throws on a value that is not a
+        /// `maxPerSecond`, `throttleRetryAfterMs`, `receiptConfirmDelayMs`; all optional). Throws on a value that is not a
         /// non-negative number (or a positive one for `maxPerSecond`).
         public init(name: String, databasePath: String, settings: [String: String]) throws(ProviderError) {
             func number(_ key: String) throws(ProviderError) -> Double? {
@@ -65,6 +72,7 @@ public final class SimulatorProvider: MessageProvider, Service {
             if let ms = try number("latencyMs") { latency = .milliseconds(ms) }
             if let ms = try number("submitLatencyMs") { submitLatency = .milliseconds(ms) }
             if let ms = try number("throttleRetryAfterMs") { throttleRetryAfter = .milliseconds(ms) }
+            if let ms = try number("receiptConfirmDelayMs") { receiptConfirmDelay = .milliseconds(ms) }
             if let cap = try number("maxPerSecond") {
                 guard cap > 0 else {
                     throw ProviderError(code: "invalid_configuration", message: "provider \(name): maxPerSecond must be positive",
@@ -219,20 +227,16 @@ public final class SimulatorProvider: MessageProvider, Service {
         }
     }
 
-    /// How long a process holds the receipts it claimed before other processes may claim them
-    /// again (if it died before confirming them).
-    static let receiptLease: Int64 = 15_000
-    /// How long after emitting receipts they are confirmed in the record: time for the engine to
-    /// apply them, so that a crash right after emission leaves them to be emitted again.
-    static let receiptSettle: Int64 = 2_000
-
     private func emitReceipts() async throws {
         // Other processes sharing the record add receipts too: look at least this often.
         let poll = min(max(Self.milliseconds(configuration.latency), 10), 250)
+        let settle = Self.milliseconds(configuration.receiptConfirmDelay)
+        // Other processes may claim them again after this if this one dies before confirming.
+        let lease = settle + 20_000
         var unconfirmed: [(emittedAt: Int64, sequences: [Int64])] = []
         while !Task.isCancelled {
             var now = Self.epochMilliseconds()
-            let settled = unconfirmed.prefix { $0.emittedAt + Self.receiptSettle <= now }
+            let settled = unconfirmed.prefix { $0.emittedAt + settle <= now }
             if !settled.isEmpty {
                 do {
                     try await record.confirmReceipts(settled.flatMap(\.sequences))
@@ -245,7 +249,7 @@ public final class SimulatorProvider: MessageProvider, Service {
             var due: [SimulatorRecord.PendingReceipt] = []
             var nextDueAt: Int64?
             do {
-                (due, nextDueAt) = try await record.claimDueReceipts(now: now, limit: 10_000, leaseMilliseconds: Self.receiptLease)
+                (due, nextDueAt) = try await record.claimDueReceipts(now: now, limit: 10_000, leaseMilliseconds: lease)
             } catch {
                 logger.error("simulator could not claim receipts", metadata: ["error": "\(error)"])
             }
@@ -260,7 +264,7 @@ public final class SimulatorProvider: MessageProvider, Service {
             now = Self.epochMilliseconds()
             var wakeAt = now + poll
             if let nextDueAt { wakeAt = min(wakeAt, nextDueAt) }
-            if let first = unconfirmed.first { wakeAt = min(wakeAt, first.emittedAt + Self.receiptSettle) }
+            if let first = unconfirmed.first { wakeAt = min(wakeAt, first.emittedAt + settle) }
             if wakeAt > now {
                 do { try await Task.sleep(for: .milliseconds(wakeAt - now)) } catch { break }
             } else {
