@@ -24,6 +24,8 @@ public struct DeliveryConfiguration: Sendable {
     public var workerTTL: Duration = .seconds(15)
     /// Credit prices.
     public var pricing: CreditPricing = .standard
+    /// The clock of the per-sender token buckets (a simulated one in tests).
+    public var ratePacer: RatePacer = .continuous
 
     public init() {}
 }

@@ -20,7 +20,6 @@ final class Dispatcher: Sendable {
     let owner: String
     private let buckets = Mutex<[String: TokenBucket]>([:])
     private let rotation = Mutex<Int>(0)
-    private let epoch = ContinuousClock.now
 
     init(storage: Storage, providers: ProviderRegistry, configuration: DeliveryConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, owner: String) {
         self.storage = storage
@@ -59,10 +58,8 @@ final class Dispatcher: Sendable {
 
     func nowMillis() -> Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
 
-    func monotonicSeconds() -> Double {
-        let d = ContinuousClock.now - epoch
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
+    /// The token buckets' clock (`DeliveryConfiguration.ratePacer`).
+    func monotonicSeconds() -> Double { configuration.ratePacer.now() }
 
     /// Waits until the sender's bucket has `cost` tokens, then takes them.
     func takeTokens(sender: Sender, cost: Double) async throws {
@@ -77,7 +74,7 @@ final class Dispatcher: Sendable {
                 return max(0.001, bucket.timeUntilAvailable(cost: cost, now: now))
             }
             if wait == 0 { return }
-            try await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+            try await configuration.ratePacer.sleep(wait)
         }
     }
 
