@@ -128,43 +128,168 @@ struct FanoutCommand: AsyncParsableCommand {
     }
 }
 
-/// `herald-bench dispatch`: fans a campaign out, then drives `DeliveryEngine.dispatchPass()` with
-/// the simulator (no latency, no cap) until every message is handed over; prints messages/s.
+/// `herald-bench dispatch`: per audience size, in a child process of its own, fans a campaign
+/// out, then dispatches it through the simulator (no latency, no cap) until the campaign's
+/// `sent` counter reaches N; prints messages/s and the peak RSS of the dispatch itself
+/// (VmHWM reset after the fill), and compares peaks across sizes.
 struct DispatchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dispatch", abstract: "Dispatcher throughput with the simulator.")
+    static let configuration = CommandConfiguration(commandName: "dispatch", abstract: "Dispatcher throughput and memory with the simulator.")
 
-    @Option(name: .long, help: "Contacts in the audience.")
-    var recipients: Int = 200_000
+    @Option(name: .long, help: "Contacts in the audience; repeat for several sizes (e.g. --recipients 100000 --recipients 1000000).")
+    var recipients: [Int] = [200_000]
 
     @Option(name: .long, help: "Scratch directory.")
     var dir: String = NSTemporaryDirectory()
 
+    @Option(name: .long, help: "service: the engine's own service loop (pipelined), as `herald serve` runs it; passes: `dispatchPass()` in a loop.")
+    var mode: String = "service"
+
+    @Option(name: .long, help: "A PostgreSQL server URL (postgres://user@host:port/db): run on a scratch database created there instead of SQLite.")
+    var database: String?
+
+    @Flag(name: .long, help: .hidden)
+    var child = false
+
     func run() async throws {
+        guard ["service", "passes"].contains(mode) else { throw BenchError("--mode is service or passes") }
+        if child {
+            guard let n = recipients.first else { return }
+            let r = try await DispatchRun(recipients: n, dir: dir, mode: mode, database: database).run()
+            print("{\"seconds\": \(r.seconds), \"peakRSS\": \(r.peakRSS)}")
+            return
+        }
+        var peaks: [Int: Int] = [:]
+        let engine = database == nil ? "SQLite" : "PostgreSQL"
+        for n in recipients {
+            var arguments = ["dispatch", "--child", "--recipients", String(n), "--dir", dir, "--mode", mode]
+            if let database { arguments += ["--database", database] }
+            let output = try runSelf(arguments)
+            guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+                  let r = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double] else {
+                throw BenchError("unexpected child output: \(output)")
+            }
+            let seconds = r["seconds"]!
+            let rate = Double(n) / seconds
+            peaks[n] = Int(r["peakRSS"]!)
+            print("dispatch \(n) recipients (\(engine), \(mode)): \(fmt(rate, 0)) messages/s (\(fmt(seconds, 2))s), sent counter verified\(rate >= 50_000 ? "" : "  <-- under the 50,000/s goal") | peak RSS of the dispatch \(mib(peaks[n]!))")
+        }
+        if peaks.count >= 2, let small = peaks.keys.min(), let big = peaks.keys.max() {
+            let ratio = Double(peaks[big]!) / Double(peaks[small]!)
+            print("dispatch peak RSS \(big) / \(small) recipients: \(mib(peaks[big]!)) / \(mib(peaks[small]!)) = \(fmt(ratio, 2))x (goal <= 1.3x and < 300 MiB)")
+        }
+    }
+}
+
+/// One measured dispatch (the child process of `dispatch`).
+struct DispatchRun {
+    let recipients: Int
+    let dir: String
+    let mode: String
+    let database: String?
+
+    func run() async throws -> (seconds: Double, peakRSS: Int) {
+        if let database { return try await runPostgres(database) }
         let s = try await DeliveryBenchSetup.make(dir: dir, name: "dispatch", recipients: recipients)
-        let simPath = s.path + ".sim.sqlite"
-        removeDatabase(simPath)
-        defer { removeDatabase(simPath) }
-        let simulator = try SimulatorProvider(configuration: .init(databasePath: simPath, latency: .zero, submitLatency: .zero, maxPerSecond: nil))
+        do {
+            let r = try await measure(storage: s.storage, scope: s.scope, simulatorPath: s.path + ".sim.sqlite")
+            await s.close()
+            return r
+        } catch {
+            await s.close()
+            throw error
+        }
+    }
+
+    /// A scratch database on the server of `url`, filled by one `INSERT … SELECT` over
+    /// `generate_series`, dropped at the end.
+    func runPostgres(_ url: String) async throws -> (seconds: Double, peakRSS: Int) {
+        let name = "herald_bench_\(getpid())"
+        let admin = try PostgresDatabase(url: url, maxConnections: 1)
+        var components = URLComponents(string: url)!
+        components.path = "/\(name)"
+        let db = try PostgresDatabase(url: components.string!, maxConnections: 8)
+        return try await withThrowingTaskGroup(of: (seconds: Double, peakRSS: Int)?.self) { group in
+            group.addTask { await admin.run(); return nil }
+            group.addTask { await db.run(); return nil }
+            group.addTask {
+                _ = try await admin.read { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
+                _ = try await admin.read { try await $0.execute("CREATE DATABASE \(name)", []) }
+                let result: Result<(seconds: Double, peakRSS: Int), any Error>
+                do {
+                    try await Migrator(database: db).migrate()
+                    let storage = Storage(db: db)
+                    let org = try await storage.organizations.create(name: "Bench", timezone: "America/New_York", defaultCountry: "US", billingMode: .unlimited)
+                    let scope = OrganizationScope(key: org.key, id: org.id)
+                    _ = try await storage.senders.create(scope, SenderStore.Input(channel: .text, address: "+12025550100", type: .longCode, label: nil,
+                                                                                  provider: "simulator", isDefault: true, maxPerSecond: 1e9))
+                    let stamp = Clock.nowMillis()
+                    let t0 = now()
+                    try await db.transaction { c in
+                        try await c.execute("""
+                            INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, city, state, custom_fields, is_textable, created_at, updated_at)
+                            SELECT md5(i::text || random()::text), ?, '+1212' || (200 + i / 9000)::text || (1000 + i % 9000)::text,
+                                   'First' || (i % 97)::text, 'Last' || (i % 89)::text, 'City' || (i % 31)::text, 'NY', '{}', 1, ?, ?
+                            FROM generate_series(0, ? - 1) AS i
+                            """, [.int(org.key), .int(stamp), .int(stamp), .int(Int64(recipients))])
+                    }
+                    try await db.transaction { try await $0.execute("ANALYZE contacts", []) }
+                    print("filled \(recipients) contacts (INSERT … SELECT generate_series) in \(fmt(now() - t0, 2))s")
+                    let simulatorPath = (dir as NSString).appendingPathComponent("herald-bench-dispatch-\(getpid()).sim.sqlite")
+                    result = .success(try await measure(storage: storage, scope: scope, simulatorPath: simulatorPath))
+                } catch {
+                    result = .failure(error)
+                }
+                _ = try? await admin.read { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
+                return try result.get()
+            }
+            while let r = try await group.next() {
+                if let r {
+                    group.cancelAll()
+                    return r
+                }
+            }
+            throw BenchError("no result")
+        }
+    }
+
+    func measure(storage: Storage, scope: OrganizationScope, simulatorPath: String) async throws -> (seconds: Double, peakRSS: Int) {
+        removeDatabase(simulatorPath)
+        defer { removeDatabase(simulatorPath) }
+        let simulator = try SimulatorProvider(configuration: .init(databasePath: simulatorPath, latency: .zero, submitLatency: .zero, maxPerSecond: nil))
         let registry = ProviderRegistry(providers: [simulator])
         let noon = DeliveryBenchSetup.noon
-        let engine = DeliveryEngine(storage: s.storage, providers: registry, clock: { noon })
-        let record = try await s.campaign(message: "Hi {{firstName}}, news from {{city}}!")
+        let engine = DeliveryEngine(storage: storage, providers: registry, clock: { noon })
+        var fields = CampaignFields()
+        fields.name = "Bench"
+        fields.message = "Hi {{firstName}}, news from {{city}}!"
+        fields.contactFilter = .object([:])
+        let record = try await storage.campaigns.create(scope, fields: fields, status: .pending)
         try await engine.controlTick()   // admission + fan-out
+        // Peak RSS of the dispatch itself, not of filling the database: reset VmHWM first.
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
         let t0 = now()
-        var sent = 0
-        var idle = 0
-        while idle < 2 {
-            let n = try await engine.dispatchPass()
-            sent += n
-            idle = n == 0 ? idle + 1 : 0
+        if mode == "passes" {
+            var idle = 0
+            while idle < 2 {
+                let n = try await engine.dispatchPass()
+                idle = n == 0 ? idle + 1 : 0
+            }
+        } else {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await engine.run() }
+                while try await storage.campaigns.get(scope, id: record.id).counters.sent < Int64(recipients) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                group.cancelAll()
+                try await group.waitForAll()
+            }
         }
         let seconds = now() - t0
-        let c = try await s.storage.campaigns.get(s.scope, id: record.id)
-        guard sent == recipients, c.counters.sent == Int64(recipients) else {
-            throw BenchError("handed over \(sent), counted sent \(c.counters.sent), expected \(recipients)")
+        let peak = peakRSSBytes()
+        let c = try await storage.campaigns.get(scope, id: record.id)
+        guard c.counters.sent == Int64(recipients) else {
+            throw BenchError("counted sent \(c.counters.sent), expected \(recipients)")
         }
-        let rate = Double(sent) / seconds
-        print("dispatch \(recipients) recipients: \(fmt(rate, 0)) messages/s (\(fmt(seconds, 2))s), sent counter verified\(rate >= 50_000 ? "" : "  <-- under the 50,000/s goal") | peak RSS \(mib(peakRSSBytes()))")
-        await s.close()
+        return (seconds, peak)
     }
 }

@@ -30,16 +30,88 @@ final class Dispatcher: Sendable {
         self.owner = owner
     }
 
+    /// The service loop: a three-stage pipeline over rounds of batches (one batch per sending
+    /// campaign per round, round-robin). While the provider works on round n, the single
+    /// database writer records round n-1 and claims and renders round n+1, so neither the
+    /// provider nor the database waits for the other. Every stage keeps the guarantees of a
+    /// sequential pass: a claim is durable before its messages are submitted, and each outcome
+    /// is a guarded update of a row this worker still owns.
     func run() async {
+        var claimed: [PreparedBatch] = []     // claimed and rendered, not yet submitted
+        var submitted: [PreparedBatch] = []   // submitted, outcome not yet recorded
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var sent = 0
+            let toSubmit = claimed
+            let toRecord = submitted
+            async let done = submitAll(toSubmit)
+            var next: [PreparedBatch] = []
+            var unrecorded: [PreparedBatch] = []
             do {
-                sent = try await pass()
+                unrecorded = await recordAll(toRecord)
+                next = try await prepareRound()
             } catch {
                 logger.error("dispatch pass failed", metadata: ["error": "\(error)"])
             }
-            if sent == 0 { try? await Task.sleep(for: .milliseconds(50)) }
+            submitted = unrecorded + (await done)
+            claimed = next
+            let handled = toSubmit.reduce(0) { $0 + $1.outbound.count }
+            if handled == 0 && claimed.isEmpty && submitted.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
         }
+        // Stopping: what was submitted is recorded; what was claimed but never handed to a
+        // provider goes back to `queued` (it was not sent, so it must not count as in doubt).
+        let unrecorded = await recordAll(submitted)
+        if !unrecorded.isEmpty {
+            logger.error("outcomes not recorded at shutdown; recovery will resolve them", metadata: ["messages": "\(unrecorded.reduce(0) { $0 + $1.outbound.count })"])
+        }
+        for batch in claimed {
+            do {
+                try await storage.delivery.record(batch.work, owner: owner, outcomes: batch.claimed.map { ($0, .deferred(until: 0, code: nil, message: nil, countsAsAttempt: false)) },
+                                                  chargeCredits: false, now: nowMillis())
+            } catch {
+                logger.error("claims not released at shutdown; recovery will resolve them", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Submits each batch to its provider (batches of different campaigns one after another).
+    func submitAll(_ batches: [PreparedBatch]) async -> [PreparedBatch] {
+        var out: [PreparedBatch] = []
+        out.reserveCapacity(batches.count)
+        for var batch in batches {
+            // Claimed a round ago: a campaign paused meanwhile sends none of it (resume
+            // continues with these same messages).
+            if (try? await storage.delivery.status(batch.work)) == .paused { release(&batch) }
+            await submit(&batch)
+            out.append(batch)
+        }
+        return out
+    }
+
+    /// Records each batch; returns those whose recording failed (retried next round: the
+    /// updates are guarded, so a retry cannot count anything twice).
+    func recordAll(_ batches: [PreparedBatch]) async -> [PreparedBatch] {
+        var failed: [PreparedBatch] = []
+        for batch in batches {
+            do {
+                try await record(batch)
+            } catch {
+                logger.error("dispatch outcomes not recorded", metadata: ["error": "\(error)", "campaign": "\(batch.work.id)"])
+                failed.append(batch)
+            }
+        }
+        return failed
+    }
+
+    /// Claims and renders one batch of each sending campaign, round-robin.
+    func prepareRound() async throws -> [PreparedBatch] {
+        let campaigns = try await storage.delivery.sendingCampaigns()
+        guard !campaigns.isEmpty else { return [] }
+        let start = rotation.withLock { r -> Int in r += 1; return r } % campaigns.count
+        var batches: [PreparedBatch] = []
+        for i in 0..<campaigns.count {
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            if let batch = try await prepare(campaigns[(start + i) % campaigns.count]) { batches.append(batch) }
+        }
+        return batches
     }
 
     /// One round over the sending campaigns: at most one batch each. Returns messages handled.
@@ -86,7 +158,31 @@ final class Dispatcher: Sendable {
         return Int64(delay * Double.random(in: 0.75...1.25))
     }
 
+    /// A claimed batch of one campaign on its way through the pipeline.
+    struct PreparedBatch: Sendable {
+        var work: DeliveryStore.Work
+        var provider: any MessageProvider
+        var sender: Sender
+        var chargeCredits: Bool
+        var now: Int64
+        var claimed: [DeliveryStore.Claimed]
+        var outcomes: [(DeliveryStore.Claimed, DeliveryStore.Outcome)]
+        var outbound: [(DeliveryStore.Claimed, OutboundMessage, cost: Int)]
+        var tokens: Double
+        var nextOpening: Int64?
+    }
+
+    /// Claims, renders, submits and records one batch of a campaign. Returns messages handed over.
     func dispatchBatch(_ work: DeliveryStore.Work) async throws -> Int {
+        guard var batch = try await prepare(work) else { return 0 }
+        await submit(&batch)
+        try await record(batch)
+        return batch.outbound.count
+    }
+
+    /// Claims a batch of the campaign and renders it: opted-out and deleted contacts become
+    /// skipped, closed send windows deferred, the rest outbound messages. Nil when nothing is due.
+    func prepare(_ work: DeliveryStore.Work) async throws -> PreparedBatch? {
         let fields = work.fields
         let channel = fields.resolvedChannel
         let sender: Sender?
@@ -94,18 +190,18 @@ final class Dispatcher: Sendable {
         else { sender = try await storage.senders.defaultSender(work.scope, channel: channel) }
         guard let sender else {
             try await storage.campaigns.fail(work.key, reason: "The campaign has no sender for channel \(channel.rawValue).")
-            return 0
+            return nil
         }
         guard let provider = providers.provider(named: sender.provider) else {
             try await storage.campaigns.fail(work.key, reason: "The sender's provider \(sender.provider) is not configured.")
-            return 0
+            return nil
         }
         providers.remember(campaign: work.key, provider: provider.name)
         let limit = min(configuration.batchSize, max(1, Int(sender.maxPerSecond.rounded(.down))))
         let now = nowMillis()
         let claimed = try await storage.delivery.claim(campaignKey: work.key, owner: owner, now: now, limit: limit,
                                                       includeAwaitingWinner: work.abTestWinner != nil || !fields.isABTest)
-        guard !claimed.isEmpty else { return 0 }
+        guard !claimed.isEmpty else { return nil }
 
         let org = try await storage.organizations.get(work.scope)
         let templates = Templates(fields: fields, winner: work.abTestWinner)
@@ -115,18 +211,17 @@ final class Dispatcher: Sendable {
         let orgZone = TimeZone(identifier: org.timezone) ?? TimeZone(identifier: "UTC")!
         let nowDate = clock()
         var windowCache: [String: SendWindowStatus] = [:]
-        var outcomes: [(DeliveryStore.Claimed, DeliveryStore.Outcome)] = []
-        var outbound: [(DeliveryStore.Claimed, OutboundMessage, cost: Int)] = []
-        var nextOpening: Int64?
-        var tokens = 0.0
+        var batch = PreparedBatch(work: work, provider: provider, sender: sender, chargeCredits: org.billingMode == .credits, now: now,
+                                  claimed: claimed, outcomes: [], outbound: [], tokens: 0, nextOpening: nil)
+        batch.outbound.reserveCapacity(claimed.count)
 
         for m in claimed {
             guard let (values, optedOut) = recipients[m.contactKey] else {
-                outcomes.append((m, .skipped(reason: "contact_deleted")))
+                batch.outcomes.append((m, .skipped(reason: "contact_deleted")))
                 continue
             }
             if optedOut {
-                outcomes.append((m, .skipped(reason: "opted_out")))
+                batch.outcomes.append((m, .skipped(reason: "opted_out")))
                 continue
             }
             // Quiet hours in the campaign's zone, else the contact's, else the number's, else
@@ -143,8 +238,8 @@ final class Dispatcher: Sendable {
             windowCache[zoneKey] = status
             if !status.isOpen {
                 let opens = status.opensAt.map { Int64($0.timeIntervalSince1970 * 1000) } ?? (now + 3_600_000)
-                nextOpening = min(nextOpening ?? opens, opens)
-                outcomes.append((m, .deferred(until: opens, code: nil, message: nil, countsAsAttempt: false)))
+                batch.nextOpening = min(batch.nextOpening ?? opens, opens)
+                batch.outcomes.append((m, .deferred(until: opens, code: nil, message: nil, countsAsAttempt: false)))
                 continue
             }
             var body = templates.template(for: m.variant).render(with: values)
@@ -152,32 +247,53 @@ final class Dispatcher: Sendable {
             let count = SegmentCounter.count(body)
             let route = fields.route
             let cost = configuration.pricing.credits(channel: channel, route: route, segments: count.segments)
-            tokens += Double(channel == .text && route == .sms ? max(1, count.segments) : 1)
-            outbound.append((m, OutboundMessage(messageId: m.messageId, organizationId: work.scope.id, channel: channel, from: sender.address, to: m.phone,
-                                                body: body, mediaUrl: fields.mediaUrl, encoding: count.encoding, segments: count.segments), cost))
+            batch.tokens += Double(channel == .text && route == .sms ? max(1, count.segments) : 1)
+            batch.outbound.append((m, OutboundMessage(messageId: m.messageId, organizationId: work.scope.id, channel: channel, from: sender.address, to: m.phone,
+                                                      body: body, mediaUrl: fields.mediaUrl, encoding: count.encoding, segments: count.segments), cost))
         }
+        return batch
+    }
 
-        if !outbound.isEmpty {
-            try await takeTokens(sender: sender, cost: tokens)
-            let results = await provider.submitBatch(outbound.map(\.1))
-            for ((m, message, cost), result) in zip(outbound, results) {
-                switch result {
-                case .success(let accepted):
-                    outcomes.append((m, .sent(providerMessageId: accepted.providerMessageId, body: message.body, encoding: message.encoding.rawValue, segments: message.segments, credits: cost)))
-                case .failure(let error):
-                    if error.retryable && m.attempts < configuration.maxAttempts {
-                        outcomes.append((m, .deferred(until: now + backoff(attempts: m.attempts, retryAfter: error.retryAfter), code: error.code, message: error.message, countsAsAttempt: true)))
-                    } else {
-                        outcomes.append((m, .failed(code: error.code, message: error.message, body: message.body, encoding: message.encoding.rawValue, segments: message.segments)))
-                    }
+    /// Takes the sender's tokens and hands the batch's messages to its provider; their
+    /// outcomes join the batch's. Never throws: a provider's errors are outcomes.
+    func submit(_ batch: inout PreparedBatch) async {
+        guard !batch.outbound.isEmpty else { return }
+        do {
+            try await takeTokens(sender: batch.sender, cost: batch.tokens)
+        } catch {
+            // Cancelled while waiting for tokens: nothing was submitted.
+            release(&batch)
+            return
+        }
+        let results = await batch.provider.submitBatch(batch.outbound.map(\.1))
+        for ((m, message, cost), result) in zip(batch.outbound, results) {
+            switch result {
+            case .success(let accepted):
+                batch.outcomes.append((m, .sent(providerMessageId: accepted.providerMessageId, body: message.body, encoding: message.encoding.rawValue, segments: message.segments, credits: cost)))
+            case .failure(let error):
+                if error.retryable && m.attempts < configuration.maxAttempts {
+                    batch.outcomes.append((m, .deferred(until: batch.now + backoff(attempts: m.attempts, retryAfter: error.retryAfter), code: error.code, message: error.message, countsAsAttempt: true)))
+                } else {
+                    batch.outcomes.append((m, .failed(code: error.code, message: error.message, body: message.body, encoding: message.encoding.rawValue, segments: message.segments)))
                 }
             }
         }
-        try await storage.delivery.record(work, owner: owner, outcomes: outcomes, chargeCredits: org.billingMode == .credits, now: nowMillis())
-        if let nextOpening { try await storage.delivery.setNextSendAt(work.key, nextOpening) }
-        else if !outbound.isEmpty { try await storage.delivery.setNextSendAt(work.key, nil) }
-        Counter(label: "herald_messages_dispatched_total", dimensions: [("provider", provider.name)]).increment(by: outbound.count)
-        return outbound.count
+    }
+
+    /// Gives the batch's unsubmitted messages back (`queued`, due at once, the claim not
+    /// counted as an attempt).
+    func release(_ batch: inout PreparedBatch) {
+        for (m, _, _) in batch.outbound {
+            batch.outcomes.append((m, .deferred(until: 0, code: nil, message: nil, countsAsAttempt: false)))
+        }
+        batch.outbound = []
+    }
+
+    /// Records a submitted batch's outcomes, counters and `nextSendAt` in one transaction.
+    func record(_ batch: PreparedBatch) async throws {
+        let nextSendAt: DeliveryStore.NextSendAt = batch.nextOpening.map { .at($0) } ?? (batch.outbound.isEmpty ? .unchanged : .clear)
+        try await storage.delivery.record(batch.work, owner: owner, outcomes: batch.outcomes, chargeCredits: batch.chargeCredits, now: nowMillis(), nextSendAt: nextSendAt)
+        Counter(label: "herald_messages_dispatched_total", dimensions: [("provider", batch.provider.name)]).increment(by: batch.outbound.count)
     }
 }
 

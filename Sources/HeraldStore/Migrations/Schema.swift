@@ -244,5 +244,22 @@ public enum Schema {
             heartbeat_at BIGINT NOT NULL
         )
         """),
+        // The delivery engine's indexes on campaign_messages, partial so that a fan-out writes
+        // only the rows, their (campaign, contact) key and the claim index, and so that each
+        // move of a message touches only the indexes it enters or leaves: claims read the
+        // queued ones in claim order, completion and crash recovery the in-flight ones,
+        // receipts the sent ones by provider id, history and the duplicate-send check
+        // (`CampaignStore.recentOverlap`, `sent_at >= ?`) the sent ones by time.
+        Migration(version: 4, name: "partial delivery indexes", sql: """
+        DROP INDEX campaign_messages_work;
+        DROP INDEX campaign_messages_provider;
+        DROP INDEX campaign_messages_org_sent;
+        DROP INDEX campaign_messages_contact;
+        CREATE INDEX campaign_messages_queued ON campaign_messages (campaign_id, next_attempt_at, id) WHERE status = 'queued';
+        CREATE INDEX campaign_messages_in_flight ON campaign_messages (campaign_id, claimed_by) WHERE status = 'sending';
+        CREATE INDEX campaign_messages_provider ON campaign_messages (provider_message_id) WHERE provider_message_id IS NOT NULL;
+        CREATE INDEX campaign_messages_org_sent ON campaign_messages (org_id, sent_at) WHERE sent_at IS NOT NULL;
+        CREATE INDEX campaign_messages_contact ON campaign_messages (contact_id, sent_at) WHERE sent_at IS NOT NULL
+        """),
     ]
 }

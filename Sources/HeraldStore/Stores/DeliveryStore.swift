@@ -82,6 +82,14 @@ public struct DeliveryStore: Sendable {
         }
     }
 
+    /// The campaign's current status, nil when it is gone.
+    public func status(_ work: Work) async throws -> CampaignStatus? {
+        try await db.read { c in
+            try await c.queryOne("SELECT status FROM campaigns WHERE org_id = ? AND id = ?", [.int(work.scope.key), .int(work.key)])
+                .flatMap { CampaignStatus(rawValue: $0.text(0)) }
+        }
+    }
+
     // MARK: fan-out
 
     /// Writes one recipient row per audience member with one `INSERT … SELECT` (eligible ones
@@ -100,7 +108,10 @@ public struct DeliveryStore: Sendable {
             } else {
                 variant = "NULL"
             }
-            try await c.execute("""
+            // Rows left by an earlier fan-out of this campaign (none, unless it was re-queued
+            // after rows were written): the counters then come from a count over its rows.
+            let hadRows = try await c.queryOne("SELECT 1 FROM campaign_messages WHERE campaign_id = ? LIMIT 1", [.int(work.key)]) != nil
+            let inserted = try await c.execute("""
                 INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, variant, status, error_code, created_at, updated_at)
                 SELECT c.org_id, ?, c.id, c.phone, \(variant),
                        CASE WHEN c.opted_out_at IS NOT NULL OR c.is_textable = 0 THEN 'skipped' ELSE 'queued' END,
@@ -109,13 +120,22 @@ public struct DeliveryStore: Sendable {
                 FROM contacts c WHERE c.org_id = ? AND (\(f.sql))
                 ON CONFLICT (campaign_id, contact_id) DO NOTHING
                 """, [.int(work.key), .int(now), .int(now), .int(work.scope.key)] + f.binds)
-            let counts = try await c.queryOne("""
-                SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END), 0)
-                FROM campaign_messages WHERE campaign_id = ?
-                """, [.int(work.key)])
-            let total = counts?.int(0) ?? 0
-            let queued = counts?.int(1) ?? 0
-            let skipped = counts?.int(2) ?? 0
+            let total: Int64, queued: Int64, skipped: Int64
+            if hadRows {
+                let counts = try await c.queryOne("""
+                    SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END), 0)
+                    FROM campaign_messages WHERE campaign_id = ?
+                    """, [.int(work.key)])
+                total = counts?.int(0) ?? 0
+                queued = counts?.int(1) ?? 0
+                skipped = counts?.int(2) ?? 0
+            } else {
+                // Every row is the statement's: `queued` ones are counted on the small partial
+                // claim index, the rest were written `skipped`.
+                total = Int64(inserted)
+                queued = try await c.queryOne("SELECT COUNT(*) FROM campaign_messages WHERE campaign_id = ? AND status = 'queued'", [.int(work.key)])?.int(0) ?? 0
+                skipped = total - queued
+            }
             try await c.execute("""
                 UPDATE campaigns SET status = 'sending', total_count = ?, queued_count = ?, skipped_count = ?, started_at = COALESCE(started_at, ?), updated_at = ?
                 WHERE id = ? AND status = 'queued'
@@ -141,19 +161,30 @@ public struct DeliveryStore: Sendable {
     /// Claims up to `limit` due messages of a campaign for `owner` (`queued → sending`). On
     /// PostgreSQL concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`).
     /// `includeAwaitingWinner` allows the A/B remainder once a winner is chosen. Earliest due
-    /// first, then by key: the order of the `campaign_messages_work` index, so SQLite stops after
+    /// first, then by key: the order of the partial `campaign_messages_queued` index, so SQLite stops after
     /// `limit` rows instead of sorting every queued message of the campaign for each batch.
     public func claim(campaignKey: Int64, owner: String, now: Int64, limit: Int, includeAwaitingWinner: Bool) async throws -> [Claimed] {
         try await db.transaction { c in
-            let lock = c.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
             let variantGuard = includeAwaitingWinner ? "" : " AND (variant IS NULL OR variant <> 'W')"
-            let rows = try await c.query("""
-                UPDATE campaign_messages SET status = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?
-                WHERE id IN (SELECT id FROM campaign_messages WHERE campaign_id = ? AND status = 'queued' AND next_attempt_at <= ?\(variantGuard)
-                             ORDER BY next_attempt_at, id LIMIT ?\(lock))
-                  AND status = 'queued'
-                RETURNING id, contact_id, phone, variant, attempts
-                """, [.text(owner), .int(now), .int(now), .int(campaignKey), .int(now), .int(Int64(limit))])
+            let due = "SELECT id FROM campaign_messages WHERE campaign_id = ? AND status = 'queued' AND next_attempt_at <= ?\(variantGuard) ORDER BY next_attempt_at, id LIMIT ?"
+            let rows: [SQLRow]
+            if c.dialect == .postgres {
+                // The due rows are picked once, in a materialized CTE: as `IN (subquery)` the
+                // planner may rescan the subquery, and each rescan under SKIP LOCKED locks
+                // further rows, claiming more than `limit`.
+                rows = try await c.query("""
+                    WITH picked AS MATERIALIZED (\(due) FOR UPDATE SKIP LOCKED)
+                    UPDATE campaign_messages SET status = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?
+                    FROM picked WHERE campaign_messages.id = picked.id AND campaign_messages.status = 'queued'
+                    RETURNING campaign_messages.id, contact_id, phone, variant, attempts
+                    """, [.int(campaignKey), .int(now), .int(Int64(limit)), .text(owner), .int(now), .int(now)])
+            } else {
+                rows = try await c.query("""
+                    UPDATE campaign_messages SET status = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, updated_at = ?
+                    WHERE id IN (\(due)) AND status = 'queued'
+                    RETURNING id, contact_id, phone, variant, attempts
+                    """, [.text(owner), .int(now), .int(now), .int(campaignKey), .int(now), .int(Int64(limit))])
+            }
             return rows.map { Claimed(key: $0.int(0), contactKey: $0.int(1), phone: $0.text(2), variant: $0.optionalText(3), attempts: Int($0.int(4))) }
         }
     }
@@ -197,59 +228,108 @@ public struct DeliveryStore: Sendable {
         case skipped(reason: String)
     }
 
+    /// What a recording does to the campaign's `nextSendAt`.
+    public enum NextSendAt: Sendable, Hashable {
+        case unchanged
+        /// Messages went out: the send window is open.
+        case clear
+        /// A closed send window deferred recipients until then (epoch ms).
+        case at(Int64)
+    }
+
     /// Records outcomes of messages claimed by `owner` in one transaction, with the campaign's
-    /// counters and (in credits mode) the credit charge. Rows no longer claimed by `owner` (a
-    /// recovery took them over) are left alone.
-    public func record(_ work: Work, owner: String, outcomes: [(Claimed, Outcome)], chargeCredits: Bool, now: Int64) async throws {
+    /// counters, its `nextSendAt` and (in credits mode) the credit charge. Rows no longer
+    /// claimed by `owner` (a recovery took them over) are left alone. Sent messages, the bulk of
+    /// every batch, are written by one guarded `UPDATE … FROM (VALUES …)` per chunk whose
+    /// `RETURNING` rows are exactly the rows it changed, so the counters count only those.
+    public func record(_ work: Work, owner: String, outcomes: [(Claimed, Outcome)], chargeCredits: Bool, now: Int64,
+                       nextSendAt: NextSendAt = .unchanged) async throws {
         guard !outcomes.isEmpty else { return }
         try await db.transaction { c in
-            var sent: Int64 = 0, failed: Int64 = 0, skipped: Int64 = 0, requeued: Int64 = 0, credits: Int64 = 0
+            var sent: Int64 = 0, failed: Int64 = 0, skipped: Int64 = 0, credits: Int64 = 0
+            var sentRows: [[SQLValue]] = []
+            sentRows.reserveCapacity(outcomes.count)
+            let guardSQL = " WHERE id = ? AND status = 'sending' AND claimed_by = ?"
             for (m, outcome) in outcomes {
-                let guardSQL = " WHERE id = ? AND status = 'sending' AND claimed_by = ?"
                 let guardBinds: [SQLValue] = [.int(m.key), .text(owner)]
                 switch outcome {
                 case .sent(let pid, let body, let encoding, let segments, let cost):
-                    let n = try await c.execute("UPDATE campaign_messages SET status = 'sent', provider_message_id = ?, body = ?, encoding = ?, segments = ?, credits = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_message = NULL" + guardSQL,
-                                                [.text(pid), .text(body), .text(encoding), .int(Int64(segments)), .int(Int64(cost)), .int(now), .int(now)] + guardBinds)
-                    if n == 1 { sent += 1; credits += Int64(cost) }
+                    sentRows.append([.int(m.key), .text(pid), .text(body), .text(encoding), .int(Int64(segments)), .int(Int64(cost))])
                 case .failed(let code, let message, let body, let encoding, let segments):
                     let n = try await c.execute("UPDATE campaign_messages SET status = 'failed', error_code = ?, error_message = ?, body = ?, encoding = ?, segments = ?, updated_at = ?" + guardSQL,
                                                 [.text(code), .text(message), .optional(body), .optional(encoding), .optional(segments.map { Int64($0) }), .int(now)] + guardBinds)
                     if n == 1 { failed += 1 }
                 case .deferred(let until, let code, let message, let countsAsAttempt):
-                    let n = try await c.execute("UPDATE campaign_messages SET status = 'queued', next_attempt_at = ?, error_code = ?, error_message = ?, attempts = attempts - ?, claimed_by = NULL, updated_at = ?" + guardSQL,
-                                                [.int(until), .optional(code), .optional(message), .int(countsAsAttempt ? 0 : 1), .int(now)] + guardBinds)
-                    if n == 1 { requeued += 1 }
+                    try await c.execute("UPDATE campaign_messages SET status = 'queued', next_attempt_at = ?, error_code = ?, error_message = ?, attempts = attempts - ?, claimed_by = NULL, updated_at = ?" + guardSQL,
+                                        [.int(until), .optional(code), .optional(message), .int(countsAsAttempt ? 0 : 1), .int(now)] + guardBinds)
                 case .skipped(let reason):
                     let n = try await c.execute("UPDATE campaign_messages SET status = 'skipped', error_code = ?, updated_at = ?" + guardSQL,
                                                 [.text(reason), .int(now)] + guardBinds)
                     if n == 1 { skipped += 1 }
                 }
             }
+            for chunk in Self.chunks(sentRows.count) {
+                let rows = try await c.query("""
+                    UPDATE campaign_messages SET status = 'sent', provider_message_id = v.column2, body = v.column3, encoding = v.column4,
+                        segments = v.column5, credits = v.column6, sent_at = ?, updated_at = ?, error_code = NULL, error_message = NULL
+                    FROM (VALUES \(Self.valuesRows(chunk.count, "(?, ?, ?, ?, ?, ?)"))) AS v
+                    WHERE campaign_messages.id = v.column1 AND campaign_messages.status = 'sending' AND campaign_messages.claimed_by = ?
+                    RETURNING credits
+                    """, [.int(now), .int(now)] + sentRows[chunk].flatMap { $0 } + [.text(owner)])
+                sent += Int64(rows.count)
+                for r in rows { credits += r.int(0) }
+            }
             let left = sent + failed + skipped
-            try await c.execute("""
-                UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count + ?, skipped_count = skipped_count + ?,
-                    queued_count = queued_count - ?, credits_used = credits_used + ?, updated_at = ? WHERE id = ?
-                """, [.int(sent), .int(failed), .int(skipped), .int(left), .int(credits), .int(now), .int(work.key)])
+            var campaignSets = "sent_count = sent_count + ?, failed_count = failed_count + ?, skipped_count = skipped_count + ?, queued_count = queued_count - ?, credits_used = credits_used + ?, updated_at = ?"
+            var campaignBinds: [SQLValue] = [.int(sent), .int(failed), .int(skipped), .int(left), .int(credits), .int(now)]
+            switch nextSendAt {
+            case .unchanged: break
+            case .clear: campaignSets += ", next_send_at = NULL"
+            case .at(let at):
+                campaignSets += ", next_send_at = ?"
+                campaignBinds.append(.int(at))
+            }
+            try await c.execute("UPDATE campaigns SET \(campaignSets) WHERE id = ?", campaignBinds + [.int(work.key)])
             if chargeCredits && credits > 0 {
                 guard let row = try await c.queryOne("UPDATE organizations SET credit_balance = credit_balance - ? WHERE id = ? RETURNING credit_balance",
                                                      [.int(credits), .int(work.scope.key)]) else { return }
                 try await c.execute("INSERT INTO credit_ledger (uuid, org_id, amount, balance_after, reason, campaign_uuid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                     [.text(IDs.make()), .int(work.scope.key), .int(-credits), .int(row.int(0)), .text("campaign messages accepted by the carrier"), .text(work.id), .int(now)])
             }
-            // Receipts that arrived before their message was recorded.
-            if sent > 0 {
-                let ids = outcomes.compactMap { (_, o) -> SQLValue? in
-                    if case .sent(let pid, _, _, _, _) = o { return .text(pid) }
-                    return nil
-                }
-                let early = try await c.query("SELECT provider_message_id, outcome, error_code, received_at FROM unmatched_receipts WHERE provider_message_id IN (\(SQLFragment.placeholders(ids.count)))", ids)
-                for r in early {
-                    try await applyReceipt(c, providerMessageId: r.text(0), outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3))
-                    try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(r.text(0))])
+            // Receipts that arrived before their message was recorded (the table is almost
+            // always empty: look it up by id only when it is not).
+            if sent > 0, try await c.queryOne("SELECT 1 FROM unmatched_receipts LIMIT 1", []) != nil {
+                let ids = sentRows.map { $0[1] }
+                for chunk in Self.chunks(ids.count) {
+                    let early = try await c.query("SELECT provider_message_id, outcome, error_code, received_at FROM unmatched_receipts WHERE provider_message_id IN (\(SQLFragment.placeholders(chunk.count)))",
+                                                  Array(ids[chunk]))
+                    for r in early {
+                        try await applyReceipt(c, providerMessageId: r.text(0), outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3))
+                        try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(r.text(0))])
+                    }
                 }
             }
         }
+    }
+
+    /// Splits `count` rows into chunks of power-of-two sizes (at most 512), so that a batched
+    /// statement is prepared in at most ten shapes and stays far below both engines' limits
+    /// on bound parameters.
+    static func chunks(_ count: Int) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        var size = 512
+        while start < count {
+            while size > count - start { size /= 2 }
+            ranges.append(start..<(start + size))
+            start += size
+        }
+        return ranges
+    }
+
+    /// `rows` copies of a `VALUES` row such as `(?, ?)`, comma-separated.
+    static func valuesRows(_ rows: Int, _ row: String) -> String {
+        Array(repeating: row, count: rows).joined(separator: ", ")
     }
 
     /// Sets a campaign's `nextSendAt` (a closed send window) or clears it.
@@ -294,27 +374,50 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// Applies a batch of receipts in one transaction.
+    /// Applies a batch of receipts in one transaction: one guarded `UPDATE … FROM (VALUES …)`
+    /// per chunk for the first receipt of each message, then row by row for the few left over
+    /// (repeats, messages recorded by a transaction that committed meanwhile, early receipts).
     public func receipts(_ batch: [Receipt]) async throws {
         try await db.transaction { c in
             // Counters are added up per campaign and written once at the end, so the campaign
             // row is locked for as short a time as possible.
             var deltas: [Int64: (delivered: Int64, undelivered: Int64)] = [:]
+            func count(_ campaign: Int64, delivered: Bool) {
+                var d = deltas[campaign] ?? (0, 0)
+                if delivered { d.delivered += 1 } else { d.undelivered += 1 }
+                deltas[campaign] = d
+            }
+            var seen = Set<String>()
+            var firsts: [Receipt] = []
+            var rest: [Receipt] = []
             for r in batch {
-                let applied = try await applyReceiptRow(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at)
-                if let (campaign, column) = applied {
-                    var d = deltas[campaign] ?? (0, 0)
-                    if column == "delivered_count" { d.delivered += 1 } else { d.undelivered += 1 }
-                    deltas[campaign] = d
-                } else if let status = try await c.queryOne("SELECT status FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)])?.text(0) {
-                    // Recorded by a transaction that committed after this one's UPDATE looked
-                    // (PostgreSQL, READ COMMITTED): apply it now; a final status means a repeat.
-                    if status == "sent", let (campaign, column) = try await applyReceiptRow(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at) {
-                        var d = deltas[campaign] ?? (0, 0)
-                        if column == "delivered_count" { d.delivered += 1 } else { d.undelivered += 1 }
-                        deltas[campaign] = d
-                    }
-                } else {
+                if seen.insert(r.providerMessageId).inserted { firsts.append(r) } else { rest.append(r) }
+            }
+            var applied = Set<String>()
+            for chunk in Self.chunks(firsts.count) {
+                var binds: [SQLValue] = []
+                binds.reserveCapacity(chunk.count * 4)
+                for r in firsts[chunk] {
+                    binds += [.text(r.providerMessageId), .text(r.outcome == "delivered" ? "delivered" : "undelivered"), .int(r.at), .optional(r.errorCode)]
+                }
+                let rows = try await c.query("""
+                    UPDATE campaign_messages SET status = v.column2, delivered_at = v.column3, error_code = COALESCE(v.column4, error_code), updated_at = v.column3
+                    FROM (VALUES \(Self.valuesRows(chunk.count, "(?, ?, ?, ?)"))) AS v
+                    WHERE campaign_messages.provider_message_id = v.column1 AND campaign_messages.status = 'sent'
+                    RETURNING campaign_id, status, provider_message_id
+                    """, binds)
+                for row in rows {
+                    count(row.int(0), delivered: row.text(1) == "delivered")
+                    applied.insert(row.text(2))
+                }
+            }
+            for r in firsts where !applied.contains(r.providerMessageId) { rest.append(r) }
+            for r in rest {
+                if let (campaign, column) = try await applyReceiptRow(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at) {
+                    count(campaign, delivered: column == "delivered_count")
+                } else if try await c.queryOne("SELECT status FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)]) == nil {
+                    // No message has this id yet: keep the receipt until its message is
+                    // recorded. (A message with a final status means a repeat: dropped.)
                     try await c.execute("INSERT INTO unmatched_receipts (provider_message_id, outcome, error_code, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                         [.text(r.providerMessageId), .text(r.outcome), .optional(r.errorCode), .int(r.at)])
                 }
@@ -353,7 +456,9 @@ public struct DeliveryStore: Sendable {
         try await db.transaction { c in
             try await c.execute("""
                 UPDATE campaigns SET status = 'completed', completed_at = ?, next_send_at = NULL, updated_at = ?
-                WHERE status = 'sending' AND NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = campaigns.id AND m.status IN ('queued', 'sending'))
+                WHERE status = 'sending'
+                  AND NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = campaigns.id AND m.status = 'queued')
+                  AND NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = campaigns.id AND m.status = 'sending')
                 """, [.int(now), .int(now)])
         }
     }
