@@ -20,6 +20,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Scratch directory.")
     var dir: String = NSTemporaryDirectory()
 
+    @Option(name: .long, help: "Also import each file into PostgreSQL (a scratch database created and dropped on this server), e.g. postgres://postgres@127.0.0.1:55432/postgres.")
+    var postgres: String?
+
     func run() async throws {
         var peaks: [Int: [Int]] = [:]
         for n in rows {
@@ -43,6 +46,13 @@ struct ImportCommand: AsyncParsableCommand {
                 let rawRate = raw["rows"]! / raw["seconds"]!
                 peaks[n, default: []].append(Int(herald["peakRSS"]!))
                 print("run \(r): herald \(fmt(heraldRate, 0)) rows/s (\(fmt(herald["seconds"]!, 2))s wall, peak RSS \(mib(Int(herald["peakRSS"]!)))) | raw SQLite \(fmt(rawRate, 0)) rows/s (\(fmt(raw["seconds"]!, 2))s) | ratio herald/raw \(fmt(heraldRate / rawRate, 2)) | counts verified")
+                if let postgres {
+                    let pg = try parse(try runSelf(["import-run", "--mode", "herald", "--csv", csv, "--dir", dir, "--postgres", postgres]))
+                    for (k, v) in expected where pg[k].map({ Int($0) }) != v {
+                        throw BenchError("run \(r) on PostgreSQL: \(k) is \(pg[k] ?? -1), expected \(v)")
+                    }
+                    print("run \(r): herald on PostgreSQL \(fmt(Double(n) / pg["seconds"]!, 0)) rows/s (\(fmt(pg["seconds"]!, 2))s wall, peak RSS \(mib(Int(pg["peakRSS"]!)))) | counts verified")
+                }
             }
         }
         if peaks.count >= 2, let small = peaks.keys.min(), let big = peaks.keys.max(),
@@ -67,18 +77,57 @@ struct ImportRunCommand: AsyncParsableCommand {
     @Option var mode: String
     @Option var csv: String
     @Option var dir: String
+    @Option var postgres: String?
 
     func run() async throws {
         let path = (dir as NSString).appendingPathComponent("herald-bench-\(mode)-\(getpid()).sqlite")
         removeDatabase(path)
         defer { removeDatabase(path) }
-        let result = mode == "raw" ? try rawInsert(path) : try await heraldImport(path)
+        let result: [String: Double]
+        if mode == "raw" {
+            result = try rawInsert(path)
+        } else if let postgres {
+            result = try await postgresImport(postgres, upload: path + ".upload.csv")
+        } else {
+            let db = try SQLiteDatabase(path: path)
+            result = try await heraldImport(db, upload: path + ".upload.csv")
+        }
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     }
 
-    func heraldImport(_ path: String) async throws -> [String: Double] {
-        let db = try SQLiteDatabase(path: path)
+    /// `heraldImport` into a scratch database on the PostgreSQL server of `url`, dropped afterwards.
+    func postgresImport(_ url: String, upload: String) async throws -> [String: Double] {
+        let admin = try PostgresDatabase(url: url, maxConnections: 1)
+        let name = "herald_bench_\(getpid())"
+        var components = URLComponents(string: url)
+        components?.path = "/" + name
+        guard let scratchURL = components?.string else { throw BenchError("bad PostgreSQL URL") }
+        return try await withRunning(admin) {
+            _ = try await admin.read { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
+            _ = try await admin.read { try await $0.execute("CREATE DATABASE \(name)", []) }
+            let result: Result<[String: Double], any Error>
+            do {
+                let db = try PostgresDatabase(url: scratchURL, maxConnections: 2)
+                result = .success(try await withRunning(db) { try await heraldImport(db, upload: upload) })
+            } catch {
+                result = .failure(error)
+            }
+            _ = try? await admin.read { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
+            return try result.get()
+        }
+    }
+
+    /// Runs `body` while the PostgreSQL pool of `db` runs beside it, then stops the pool.
+    func withRunning<T: Sendable>(_ db: PostgresDatabase, _ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await db.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    func heraldImport(_ db: any SQLDatabase, upload: String) async throws -> [String: Double] {
         try await Migrator(database: db).migrate()
         let storage = Storage(db: db)
         let org = try await storage.organizations.create(name: "Bench")
@@ -93,7 +142,6 @@ struct ImportRunCommand: AsyncParsableCommand {
             _ = try await storage.contacts.upsert(scope, ch)
         }
         // The service deletes its file when done: give it a hard link.
-        let upload = path + ".upload.csv"
         try? FileManager.default.removeItem(atPath: upload)
         guard link(csv, upload) == 0 else { throw BenchError("cannot link \(csv)") }
         let job = try await storage.imports.create(scope, options: .init(tags: ["imported"], listId: nil, defaultCountry: "US"), filePath: upload)

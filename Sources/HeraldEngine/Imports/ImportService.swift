@@ -15,7 +15,10 @@ public final class ImportService: Service, Sendable {
     let owner: String
     let signals: AsyncStream<Void>
     let signal: AsyncStream<Void>.Continuation
-    public static let batchSize = 2000
+    /// Rows per write transaction. 10,000 rather than 2,000 commits (and checkpoints) five times
+    /// less often: ~13 % more rows/s on SQLite in `herald-bench import`. The cost: other writers
+    /// of the same SQLite database wait for one batch (a few hundred milliseconds) at worst.
+    public static let batchSize = 10_000
     static let leaseMillis: Int64 = 60_000
 
     public init(storage: Storage, logger: Logger = Logger(label: "herald.imports")) {
@@ -89,7 +92,7 @@ public final class ImportService: Service, Sendable {
     }
 
     /// Batches parsed ahead of the writer at most; bounds memory whatever the file size.
-    static let batchesInFlight = 4
+    static let batchesInFlight = 2
 
     func process(_ job: ImportStore.Pending) async throws {
         try await storage.imports.restart(job)
