@@ -415,11 +415,23 @@ public struct DeliveryStore: Sendable {
             for r in rest {
                 if let (campaign, column) = try await applyReceiptRow(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at) {
                     count(campaign, delivered: column == "delivered_count")
-                } else if try await c.queryOne("SELECT status FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)]) == nil {
+                    continue
+                }
+                switch try await c.queryOne("SELECT status FROM campaign_messages WHERE provider_message_id = ?", [.text(r.providerMessageId)])?.text(0) {
+                case nil:
                     // No message has this id yet: keep the receipt until its message is
-                    // recorded. (A message with a final status means a repeat: dropped.)
+                    // recorded (`record` and `applyUnmatchedReceipts` pick it up).
                     try await c.execute("INSERT INTO unmatched_receipts (provider_message_id, outcome, error_code, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                         [.text(r.providerMessageId), .text(r.outcome), .optional(r.errorCode), .int(r.at)])
+                case "sent":
+                    // Recorded by a transaction that committed after the UPDATE above took its
+                    // snapshot (PostgreSQL, READ COMMITTED): this statement sees it, apply now.
+                    if let (campaign, column) = try await applyReceiptRow(c, providerMessageId: r.providerMessageId, outcome: r.outcome, errorCode: r.errorCode, at: r.at) {
+                        count(campaign, delivered: column == "delivered_count")
+                    }
+                default:
+                    // A final status: this receipt is a repeat.
+                    break
                 }
             }
             for (campaign, d) in deltas.sorted(by: { $0.key < $1.key }) {
