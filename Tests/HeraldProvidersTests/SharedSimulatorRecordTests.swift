@@ -18,25 +18,27 @@ struct SharedSimulatorRecordTests {
                     (0..<500).map { i in outbound("+1555\(String(format: "%07d", 1_000_000 + (b * 500 + i) * 10 + 5))", id: "\(prefix)-\(b)-\(i)") }
                 }
             }
-            let results = await withTaskGroup(of: [Result<SubmitAcceptance, ProviderError>].self) { group in
+            // Results by opener: the task group hands them back in completion order.
+            let results = await withTaskGroup(of: (String, [Result<SubmitAcceptance, ProviderError>]).self) { group in
                 for (provider, prefix) in [(first, "a"), (second, "b")] {
                     group.addTask {
                         var all: [Result<SubmitAcceptance, ProviderError>] = []
                         for batch in batches(prefix) { all += await provider.submitBatch(batch) }
-                        return all
+                        return (prefix, all)
                     }
                 }
-                var all: [Result<SubmitAcceptance, ProviderError>] = []
-                for await part in group { all += part }
-                return all
+                var byPrefix: [String: [Result<SubmitAcceptance, ProviderError>]] = [:]
+                for await (prefix, part) in group { byPrefix[prefix] = part }
+                return byPrefix
             }
-            let ids = try results.map { try $0.get().providerMessageId }
+            let idsA = try (results["a"] ?? []).map { try $0.get().providerMessageId }
+            let ids = try idsA + (results["b"] ?? []).map { try $0.get().providerMessageId }
             #expect(ids.count == 10_000)
             #expect(Set(ids).count == 10_000)
             #expect(try await first.count(organizationId: "org-a") == 10_000)
             // The same message id through the other opener is acknowledged, not recorded again.
             let again = await second.submitBatch([outbound("+15551000005", id: "a-0-0")])
-            #expect(try again[0].get().providerMessageId == ids[0])
+            #expect(try again[0].get().providerMessageId == idsA.first)
             #expect(try await second.count(organizationId: "org-a") == 10_000)
             await first.record.close()
             await second.record.close()
