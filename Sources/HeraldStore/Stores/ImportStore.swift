@@ -291,8 +291,10 @@ public struct ImportStore: Sendable {
             rounds[n].append(row)
         }
         let earlier = Set(try await c.query("""
-            SELECT phone FROM contacts WHERE org_id = ? AND last_import_id = ? AND phone IN (SELECT jsonb_array_elements_text(?::jsonb))
-            """, [.int(org), .int(job.key), try json(Array(occurrences.keys))]).map { $0.text(0) })
+            SELECT c.phone FROM jsonb_array_elements_text(?::jsonb) AS b(phone)
+            JOIN contacts c ON c.org_id = ? AND c.phone = b.phone
+            WHERE c.last_import_id = ?
+            """, [try json(Array(occurrences.keys)), .int(org), .int(job.key)]).map { $0.text(0) })
         var uuids = Self.randomUUIDs(rows.count)
         for (round, batch) in rounds.enumerated() {
             let records = batch.map { row -> PostgresRow in
