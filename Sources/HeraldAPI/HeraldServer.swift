@@ -14,7 +14,8 @@ public enum HeraldServer {
     /// `simulator` serves `GET /api/simulator/messages` (404 without one).
     public static func buildRouter(configuration: HeraldConfiguration, storage: Storage, imports: ImportService,
                                    prometheus: PrometheusCollectorRegistry?,
-                                   simulator: SimulatorProvider? = nil) -> Router<HeraldRequestContext> {
+                                   simulator: SimulatorProvider? = nil,
+                                   providers: ProviderRegistry? = nil) -> Router<HeraldRequestContext> {
         let router = Router(context: HeraldRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
         OperationsRoutes(storage: storage, prometheus: prometheus).register(on: router)
@@ -27,7 +28,7 @@ public enum HeraldServer {
         ListRoutes(storage: storage).register(on: api)
         SegmentRoutes(storage: storage).register(on: api)
         SenderRoutes(storage: storage, providerNames: Set(configuration.providers.keys)).register(on: api)
-        CampaignRoutes(storage: storage).register(on: api)
+        CampaignRoutes(storage: storage, providers: providers ?? ProviderRegistry(providers: [])).register(on: api)
         SimulatorRoutes(simulator: simulator).register(on: api)
         return router
     }
@@ -40,7 +41,7 @@ public enum HeraldServer {
                                         engine: DeliveryEngine? = nil) -> some ApplicationProtocol {
         let imports = ImportService(storage: storage, logger: logger)
         let router = buildRouter(configuration: configuration, storage: storage, imports: imports, prometheus: prometheus,
-                                 simulator: simulator)
+                                 simulator: simulator, providers: engine?.providers)
         var services: [any Service] = []
         if configuration.role != .api {
             services.append(imports)

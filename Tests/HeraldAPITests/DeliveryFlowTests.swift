@@ -64,7 +64,7 @@ struct DeliveryApp: Sendable {
             configuration.role = .api
             configuration.dataDirectory = dir.path
             let app = HeraldServer.buildApplication(configuration: configuration, storage: storage, logger: Logger(label: "herald.flow-test"),
-                                                    prometheus: nil, simulator: simulator)
+                                                    prometheus: nil, simulator: simulator, engine: engine)
             try await app.test(.router) { client in
                 try await body(DeliveryApp(storage: storage, client: client, scope: scope, key: key, simulator: simulator,
                                            engine: engine, clock: clock, pace: pace))

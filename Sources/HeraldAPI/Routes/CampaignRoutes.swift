@@ -9,6 +9,8 @@ import Hummingbird
 /// Sending itself belongs to the engine; here a launched campaign reaches `scheduled` or `pending`.
 struct CampaignRoutes {
     let storage: Storage
+    /// The providers test sends go through (none: every test message fails `provider_unavailable`).
+    var providers = ProviderRegistry(providers: [])
     var estimator: CampaignEstimator { CampaignEstimator(storage: storage) }
     static let maxInlineRecipients = 10_000
 
@@ -102,6 +104,10 @@ struct CampaignRoutes {
             let copy = try await storage.campaigns.create(scope, fields: fields, status: .draft, audience: audience)
             return JSONResponse.make(try await present(scope, copy), status: .created)
         }
+        api.post("campaigns/:id/test") { request, context in
+            try context.require(.write)
+            return try await testSend(request, context: context)
+        }
         api.get("campaigns/:id/estimate") { _, context in
             let scope = try context.scope()
             let campaign = try await storage.campaigns.get(scope, id: try context.parameters.require("id"))
@@ -112,6 +118,79 @@ struct CampaignRoutes {
             let estimate = try await estimator.estimate(scope, organization: org, fields: campaign.fields, audience: audience, now: Date())
             return JSONResponse.make(CampaignPresenter.estimate(estimate))
         }
+    }
+
+    // MARK: test sends
+
+    /// `POST /api/campaigns/{id}/test` (API.md §5.3): every failing field reported at once.
+    func testSend(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let scope = try context.scope()
+        let campaign = try await storage.campaigns.get(scope, id: try context.parameters.require("id"))
+        let org = try await storage.organizations.get(scope)
+        var body = try await RequestFields.read(request, context: context)
+        let to = body.strings("to")
+        let message = body.string("message")
+        let mediaUrls = body.strings("mediaUrls")
+        let senderId = body.string("senderId")
+        let mergeObject = body.objectValue("mergeFields")
+        try body.throwIfTypeIssues()
+
+        var issues = IssueCollector()
+        var phones: [String] = []
+        if let to, !to.isEmpty {
+            if to.count > CampaignTestSender.maxRecipients {
+                issues.add("to", "at most \(CampaignTestSender.maxRecipients) phone numbers per test")
+            }
+            for (i, raw) in to.prefix(CampaignTestSender.maxRecipients).enumerated() {
+                switch ContactInput.phone(raw, defaultCountry: org.defaultCountry, field: "to[\(i)]") {
+                case .success(let number): if !phones.contains(number.e164) { phones.append(number.e164) }
+                case .failure(let issue): issues.add(issue.field, issue.message)
+                }
+            }
+        } else {
+            issues.add("to", "at least one phone number is required")
+        }
+        if let message {
+            if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { issues.add("message", "must not be empty") }
+            if message.count > CampaignFields.maxMessageLength { issues.add("message", "must be at most \(CampaignFields.maxMessageLength) characters") }
+        } else if (campaign.fields.message ?? campaign.fields.messageVariantA ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            issues.add("message", "the campaign has no message yet; give one to test")
+        }
+        if let mediaUrls {
+            if mediaUrls.count > 1 { issues.add("mediaUrls", "at most one media URL is supported") }
+            for (i, url) in mediaUrls.enumerated() where !CampaignFields.isAbsoluteHTTPSURL(url) {
+                issues.add("mediaUrls[\(i)]", "must be an absolute https URL")
+            }
+        }
+        var mergeFields: [String: String] = [:]
+        for (key, value) in (mergeObject ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if case .string(let text) = value { mergeFields[key] = text } else { issues.add("mergeFields.\(key)", "must be a string") }
+        }
+        var sender: Sender?
+        if let id = senderId ?? campaign.fields.senderId {
+            sender = try? await storage.senders.get(scope, id: id)
+            if sender == nil { issues.add("senderId", "no such sender in this organization") }
+        } else {
+            sender = try await storage.senders.defaultSender(scope, channel: campaign.fields.resolvedChannel)
+            if sender == nil { issues.add("senderId", "the organization has no default \(campaign.fields.resolvedChannel.rawValue) sender; give one") }
+        }
+        try issues.throwIfAny()
+        guard let sender else { throw APIError.validation(issues.issues) }
+
+        let results = try await CampaignTestSender(storage: storage, providers: providers).send(
+            scope, organization: org, campaign: campaign, sender: sender,
+            request: .init(to: phones, message: message, mediaUrl: mediaUrls?.first, mergeFields: mergeFields))
+        return JSONResponse.make(.object(["results": .array(results.map { r in
+            .object([
+                "to": .string(r.to),
+                "status": .string(r.sent ? "sent" : "failed"),
+                "messageId": .string(r.messageId),
+                "body": .string(r.body),
+                "encoding": .string(r.encoding.rawValue),
+                "segments": .int(r.segments),
+                "error": .opt(r.error),
+            ])
+        })]))
     }
 
     // MARK: launch

@@ -37,7 +37,8 @@ public struct DeliveryConfiguration: Sendable {
 /// at any instant and started again.
 public final class DeliveryEngine: Service, Sendable {
     let storage: Storage
-    let providers: ProviderRegistry
+    /// The providers messages go through (test sends use them too).
+    public let providers: ProviderRegistry
     let configuration: DeliveryConfiguration
     let logger: Logger
     let clock: @Sendable () -> Date
