@@ -36,6 +36,9 @@ struct QueryCommand: AsyncParsableCommand {
         }
         let db = try SQLiteDatabase(path: database)
         let storage = Storage(db: db)
+        let t1 = now()
+        try await storage.contacts.syncSearchIndex()
+        print("search index sync (what the first search after a bulk fill or import pays): \(fmt(now() - t1))s")
         guard let scope = try await db.read({ c in try await c.queryOne("SELECT id, uuid FROM organizations", []) })
             .map({ OrganizationScope(key: $0.int(0), id: $0.text(1)) }) else { throw BenchError("no organization") }
         var rng = SplitMix64(seed: 7)

@@ -162,15 +162,23 @@ struct ListSegmentTests {
     func customDates(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in
             _ = try await Self.seed(t) // ada joined 2026-01-10T12:00:00Z
-            let cases = [("gt", "2026-01-10T13:00:00+02:00", 1), ("lt", "2026-01-10T13:00:00+02:00", 0),
-                         ("lte", "2026-01-10T07:00:00-05:00", 1), ("gt", "2026-01-10T07:00:00-05:00", 0)]
-            // Known bug: ContactFilterSQL compares custom field values as text, so offsets are not normalized.
-            await withKnownIssue("custom-field dates compare as text (ContactFilterSQL.textCondition)") {
-                for (op, value, count) in cases {
-                    let r = try await t.post("/api/segments/preview", #"{"filter":{"conditions":[{"field":"customFields.joined","op":"\#(op)","value":"\#(value)"}]}}"#)
-                    #expect(r.json["contactCount"]?.int == count, "\(op) \(value)")
-                }
+            // zed joined an hour after ada, written with another offset; xi with lowercase t/z and
+            // milliseconds; yan's value is not a date (as text it sorts before every 2026 date).
+            _ = try await t.contact(#"{"phone":"+19195550181","firstName":"Zed","customFields":{"joined":"2026-01-10T08:00:00-05:00"}}"#)
+            _ = try await t.contact(#"{"phone":"+19195550182","firstName":"Yan","customFields":{"joined":"1999"}}"#)
+            _ = try await t.contact(#"{"phone":"+19195550183","firstName":"Xi","customFields":{"joined":"2026-01-10t12:30:00.250z"}}"#)
+            let cases = [("gt", "2026-01-10T13:00:00+02:00", 3), ("lt", "2026-01-10T13:00:00+02:00", 0),
+                         ("lte", "2026-01-10T07:00:00-05:00", 1), ("gt", "2026-01-10T07:00:00-05:00", 2),
+                         ("gte", "2026-01-10T13:00:00Z", 1), ("lt", "2026-01-10T12:30:00.250Z", 1),
+                         ("lte", "2026-01-10T12:30:00.250Z", 2), ("gt", "2026-01-10T12:30:00.249Z", 2)]
+            for (op, value, count) in cases {
+                let r = try await t.post("/api/segments/preview", #"{"filter":{"conditions":[{"field":"customFields.joined","op":"\#(op)","value":"\#(value)"}]}}"#)
+                #expect(r.status == .ok, "\(op) \(value): \(r.text)")
+                #expect(r.json["contactCount"]?.int == count, "\(op) \(value)")
             }
+            // A value that is not a date keeps comparing as text.
+            let text = try await t.post("/api/segments/preview", #"{"filter":{"conditions":[{"field":"customFields.joined","op":"lt","value":"2000"}]}}"#)
+            #expect(text.json["contactCount"]?.int == 1)
         }
     }
 

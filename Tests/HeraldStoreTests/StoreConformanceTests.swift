@@ -186,6 +186,101 @@ struct StoreConformanceTests {
         }
     }
 
+    /// Twenty contacts with known names, tags and states, plus specials, and an organization B
+    /// contact that matches every query. On SQLite this leaves the search index in every state
+    /// it can be in: indexed contacts, a renamed and a deleted one (stale entries), a rowid
+    /// reused after the newest contact was deleted, and a contact added after the last sync.
+    static func seedListing(_ storage: Storage, _ a: OrganizationScope, _ b: OrganizationScope) async throws -> [String: Int] {
+        var index: [String: Int] = [:]
+        let first = ["Anna", "Boris", "Carla", "Dmitri", "Eve"], last = ["Smith", "Jones", "Brown", "O\"Neil"], states = ["NC", "SC", "VA"]
+        for i in 0..<20 {
+            let (c, _) = try await storage.contacts.upsert(a, Self.changes("+1919555\(2000 + i)") {
+                $0.firstName = .set(first[i % 5]); $0.lastName = .set(last[i % 4]); $0.state = .set(states[i % 3])
+                if i % 3 == 0 { $0.email = .set("user\(i)@example.com") }
+                $0.tags = (i % 2 == 0 ? ["even"] : []) + (i % 3 == 0 ? ["three"] : []) + (i % 5 == 0 ? ["five"] : [])
+            })
+            index[c.id] = i
+        }
+        let (tmp, _) = try await storage.contacts.upsert(a, Self.changes("+19195552102") { $0.firstName = .set("Tmp") })
+        try await storage.contacts.syncSearchIndex()
+        try await storage.contacts.delete(a, id: tmp.id)
+        let (zoe, _) = try await storage.contacts.upsert(a, Self.changes("+19195552101") { $0.firstName = .set("Zoë") })
+        index[zoe.id] = 101
+        let renamed = try #require(index.first { $0.value == 1 }?.key)
+        _ = try await storage.contacts.update(a, id: renamed, Self.changes("+19195552001") { $0.firstName = .set("Quentin") })
+        try await storage.contacts.delete(a, id: try #require(index.first { $0.value == 2 }?.key))
+        let (pct, _) = try await storage.contacts.upsert(a, Self.changes("+19195552100") { $0.firstName = .set("100%_off") })
+        index[pct.id] = 100
+        _ = try await storage.contacts.upsert(b, Self.changes("+19195552003") {
+            $0.firstName = .set("Anna"); $0.lastName = .set("Smith"); $0.email = .set("b@example.com"); $0.state = .set("NC")
+            $0.tags = ["even", "three", "five"]
+        })
+        return index
+    }
+
+    @Test("contact listing: search semantics, tags AND/OR and segments give the same pages and totals under every page plan", arguments: TestEngine.available)
+    func listingPlans(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let index = try await Self.seedListing(storage, a, b)
+            func query(_ configure: (inout ContactListQuery) -> Void) -> ContactListQuery {
+                var q = ContactListQuery()
+                configure(&q)
+                return q
+            }
+            var segment = ContactFilter()
+            segment.tags = ["even"]
+            segment.states = ["NC"]
+            let cases: [(String, ContactListQuery, Set<Int>)] = [
+                ("substring", query { $0.search = "anna" }, [0, 5, 10, 15]),
+                ("inner substring", query { $0.search = "nna" }, [0, 5, 10, 15]),
+                ("case-insensitive last name", query { $0.search = "SMITH" }, [0, 4, 8, 12, 16]),
+                ("email", query { $0.search = "example.com" }, [0, 3, 6, 9, 12, 15, 18]),
+                ("phone", query { $0.search = "5552003" }, [3]),
+                ("formatted phone digits", query { $0.search = "(919) 555-2003" }, [3]),
+                ("first and last name prefixes", query { $0.search = "Anna Smi" }, [0]),
+                ("two characters", query { $0.search = "An" }, [0, 5, 10, 15]),
+                ("one character", query { $0.search = "%" }, [100]),
+                ("double quote", query { $0.search = "O\"Ne" }, [3, 7, 11, 15, 19]),
+                ("LIKE wildcards are literal", query { $0.search = "0%_" }, [100]),
+                ("non-ASCII", query { $0.search = "zoë" }, [101]),
+                ("renamed contact", query { $0.search = "quent" }, [1]),
+                ("old name gone", query { $0.search = "boris" }, [6, 11, 16]),
+                ("deleted contact gone", query { $0.search = "carla" }, [7, 12, 17]),
+                ("no match", query { $0.search = "xyz" }, []),
+                ("deleted newest contact gone", query { $0.search = "tmp" }, []),
+                ("tags AND", query { $0.tags = ["even", "three"]; $0.tagsMatchAll = true }, [0, 6, 12, 18]),
+                ("three tags AND", query { $0.tags = ["five", "even", "three"]; $0.tagsMatchAll = true }, [0]),
+                ("tags OR", query { $0.tags = ["three", "five"] }, [0, 3, 5, 6, 9, 10, 12, 15, 18]),
+                ("search and tag", query { $0.search = "anna"; $0.tags = ["even"] }, [0, 10]),
+                ("segment", query { $0.filter = ContactFilterSQL.compile(segment, dialect: storage.db.dialect) }, [0, 6, 12, 18]),
+            ]
+            for (synced, (name, base, expected)) in [false, true].flatMap({ synced in cases.map { (synced, $0) } }) {
+                if synced && name == cases[0].0 { try await storage.contacts.syncSearchIndex() }
+                // walkBudget 1_000 reads everything in one walk; small budgets force the
+                // candidate-driven and continued-walk steps on SQLite.
+                for budget in [1, 2, 3, 7, 1_000] {
+                    var q = base
+                    q.walkBudget = budget
+                    q.limit = 2
+                    q.includeTotal = true
+                    var seen: [Contact] = []
+                    while true {
+                        let (page, total) = try await storage.contacts.list(a, q)
+                        #expect(total == Int64(expected.count), "\(name) budget \(budget) synced \(synced)")
+                        seen += page
+                        guard page.count == q.limit, let last = page.last else { break }
+                        q.after = .init(sortValue: last.updatedAt, key: last.key)
+                    }
+                    #expect(Set(seen.compactMap { index[$0.id] }) == expected && seen.count == expected.count, "\(name) budget \(budget) synced \(synced)")
+                    let order = seen.map { ($0.updatedAt, $0.key) }
+                    #expect(zip(order, order.dropFirst()).allSatisfy { $0 > $1 }, "\(name) budget \(budget) synced \(synced): not newest first")
+                    #expect(try await storage.contacts.count(a, q) == Int64(expected.count), "\(name) budget \(budget) synced \(synced)")
+                }
+            }
+        }
+    }
+
     @Test("lists and members are scoped to their organization", arguments: TestEngine.available)
     func lists(engine: TestEngine) async throws {
         try await withTestStorage(engine) { storage in

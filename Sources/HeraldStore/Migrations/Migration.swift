@@ -4,12 +4,16 @@ public struct Migration: Sendable {
     public var version: Int
     public var name: String
     public var sql: String
+    /// Statements for one engine only, run after those of `sql`, each executed whole: they may
+    /// contain `;` (trigger bodies, PostgreSQL `DO` blocks and functions).
+    public var dialectStatements: [SQLDialect: [String]] = [:]
 
     func statements(for dialect: SQLDialect) -> [String] {
         let text = sql
             .replacingOccurrences(of: "{{pk}}", with: dialect.serialPrimaryKey)
             .replacingOccurrences(of: "{{blob}}", with: dialect == .postgres ? "BYTEA" : "BLOB")
         return text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            + (dialectStatements[dialect] ?? [])
     }
 }
 

@@ -244,6 +244,79 @@ public enum Schema {
             heartbeat_at BIGINT NOT NULL
         )
         """),
+        Migration(version: 3, name: "contact search indexes, custom-field instants", sql: "", dialectStatements: [
+            // SQLite: an FTS5 trigram index over the searched columns (external content).
+            // `detail='none'` keeps it small: it answers "has every trigram of the term" and the
+            // query re-checks the exact LIKE on the row. It is brought up to date in bulk
+            // (`ContactStore.syncSearchIndex`), not per row: an FTS5 write from a row trigger
+            // costs ~100 µs a row (each triggering statement flushes FTS5's pending terms). So
+            // inserts carry no trigger at all — contacts with `id > last_id` are not indexed yet
+            // and searches read them directly — and only updates of the searched columns and
+            // deletes record the indexed values in `contacts_search_pending`. A delete that
+            // lowers MAX(id) lowers `last_id` with it, so a reused rowid is never mistaken for
+            // an indexed one.
+            .sqlite: [
+                """
+                CREATE VIRTUAL TABLE contacts_search USING fts5(first_name, last_name, email, phone,
+                    content='contacts', content_rowid='id', tokenize='trigram', detail='none', columnsize=0)
+                """,
+                "CREATE TABLE contacts_search_state (last_id INTEGER NOT NULL)",
+                "INSERT INTO contacts_search_state (last_id) VALUES (0)",
+                """
+                CREATE TABLE contacts_search_pending (
+                    contact_id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)
+                """,
+                """
+                CREATE TRIGGER contacts_search_update AFTER UPDATE OF first_name, last_name, email, phone ON contacts
+                WHEN old.id <= (SELECT last_id FROM contacts_search_state) BEGIN
+                    INSERT OR IGNORE INTO contacts_search_pending (contact_id, first_name, last_name, email, phone)
+                    VALUES (old.id, old.first_name, old.last_name, old.email, old.phone);
+                END
+                """,
+                """
+                CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts
+                WHEN old.id <= (SELECT last_id FROM contacts_search_state) BEGIN
+                    INSERT OR IGNORE INTO contacts_search_pending (contact_id, first_name, last_name, email, phone)
+                    VALUES (old.id, old.first_name, old.last_name, old.email, old.phone);
+                    UPDATE contacts_search_state SET last_id = (SELECT COALESCE(MAX(id), 0) FROM contacts)
+                    WHERE last_id > (SELECT COALESCE(MAX(id), 0) FROM contacts);
+                END
+                """,
+            ],
+            // PostgreSQL: pg_trgm GIN indexes serve the search's ILIKE/LIKE directly; where the
+            // extension cannot be installed the migration still succeeds and search scans.
+            // `herald_instant_ms` reads a custom field as an instant (NULL when it is not one).
+            .postgres: [
+                """
+                DO $$
+                BEGIN
+                    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+                    CREATE INDEX contacts_first_name_trgm ON contacts USING gin (first_name gin_trgm_ops);
+                    CREATE INDEX contacts_last_name_trgm ON contacts USING gin (last_name gin_trgm_ops);
+                    CREATE INDEX contacts_email_trgm ON contacts USING gin (email gin_trgm_ops);
+                    CREATE INDEX contacts_phone_trgm ON contacts USING gin (phone gin_trgm_ops);
+                EXCEPTION WHEN others THEN
+                    RAISE NOTICE 'pg_trgm unavailable (%): contact search will scan', SQLERRM;
+                END
+                $$
+                """,
+                """
+                CREATE FUNCTION herald_instant_ms(t text) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+                BEGIN
+                    IF t IS NULL OR t !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}' THEN
+                        RETURN NULL;
+                    END IF;
+                    IF t ~ '([Zz]|[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1})$' THEN
+                        RETURN floor(extract(epoch FROM t::timestamptz) * 1000)::bigint;
+                    END IF;
+                    RETURN floor(extract(epoch FROM (t::timestamp AT TIME ZONE 'UTC')) * 1000)::bigint;
+                EXCEPTION WHEN others THEN
+                    RETURN NULL;
+                END
+                $$
+                """,
+            ],
+        ]),
         // The delivery engine's indexes on campaign_messages, partial so that a fan-out writes
         // only the rows, their (campaign, contact) key and the claim index, and so that each
         // move of a message touches only the indexes it enters or leaves: claims read the

@@ -91,6 +91,9 @@ public enum ContactFilterSQL {
             }
         case .custom(let name):
             let expr = SQLFragment(dialect.jsonText(column: "c.custom_fields"), [dialect.jsonKeyBind(name)])
+            if cond.op.isOrdering, case .string(let s)? = cond.value, let ms = ContactFilter.parseInstant(s) {
+                return instantTextCondition(expr, cond.op, ms, dialect: dialect)
+            }
             var numeric = false
             if case .number? = cond.value, cond.op.isOrdering { numeric = true }
             return textCondition(expr, cond, dialect: dialect, numeric: numeric)
@@ -124,6 +127,31 @@ public enum ContactFilterSQL {
             }
             return SQLFragment("\(col) \(op) ?", [ms(v)])
         }
+    }
+
+    /// A text value read as an instant in epoch milliseconds, NULL when it is not an RFC 3339
+    /// date-time (`YYYY-MM-DD[T ]hh:mm…`; without an offset it is read as UTC).
+    static func instantOf(_ expr: SQLFragment, dialect: SQLDialect) -> SQLFragment {
+        switch dialect {
+        case .sqlite:
+            // The GLOB keeps julianday() from reading a bare number as a Julian day; UPPER makes
+            // the `t`/`z` that RFC 3339 allows readable by SQLite's date functions.
+            let e = expr.sql
+            return SQLFragment(
+                "(CASE WHEN \(e) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][Tt ][0-9][0-9]:[0-9][0-9]*' THEN CAST(ROUND((julianday(UPPER(\(e))) - 2440587.5) * 86400000.0) AS INTEGER) END)",
+                expr.binds + expr.binds)
+        case .postgres:
+            return SQLFragment("herald_instant_ms(\(expr.sql))", expr.binds)
+        }
+    }
+
+    /// An ordering comparison of a custom field against an instant: the stored text is read as
+    /// an instant, whatever its offset (API.md §3: dates compare as instants); values that are
+    /// not date-times never match.
+    static func instantTextCondition(_ expr: SQLFragment, _ op: ContactFilter.Operator, _ ms: Int64, dialect: SQLDialect) -> SQLFragment {
+        let sqlOp = [ContactFilter.Operator.gt: ">", .gte: ">=", .lt: "<", .lte: "<="][op] ?? "="
+        let instant = instantOf(expr, dialect: dialect)
+        return SQLFragment("\(instant.sql) \(sqlOp) ?", instant.binds + [.int(ms)])
     }
 
     /// Text comparisons are case-insensitive; ordering on a number compares numerically (values

@@ -179,15 +179,11 @@ public struct ContactStore: Sendable {
 
     /// Lists contacts matching `query`, newest first by the chosen sort, keyset-paginated.
     public func list(_ scope: OrganizationScope, _ query: ContactListQuery) async throws -> (contacts: [Contact], total: Int64?) {
-        try await db.read { c in
-            let page = query.pageSQL(scope: scope, dialect: c.dialect)
-            let rows = try await c.query(page.sql, page.binds)
+        if query.searchMatch != nil { try await syncSearchIndex(ifBehindBy: ContactSearchIndex.syncThreshold) }
+        return try await db.read { c in
+            let rows = try await query.page(c, scope: scope)
             let contacts = try await Self.withTags(c, rows.map { Self.contact($0) })
-            var total: Int64?
-            if query.includeTotal {
-                let count = query.countSQL(scope: scope, dialect: c.dialect)
-                total = try await c.queryOne(count.sql, count.binds)?.int(0)
-            }
+            let total = query.includeTotal ? try await query.total(c, scope: scope) : nil
             return (contacts, total)
         }
     }
@@ -198,7 +194,14 @@ public struct ContactStore: Sendable {
         try await db.read { c in
             var lines: [String] = []
             let prefix = c.dialect == .sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN "
-            for (name, statement) in [("page", query.pageSQL(scope: scope, dialect: c.dialect)), ("count", query.countSQL(scope: scope, dialect: c.dialect))] {
+            var statements = [("page", query.pageSQL(scope: scope, dialect: c.dialect)), ("count", query.countSQL(scope: scope, dialect: c.dialect))]
+            if c.dialect == .sqlite, query.hasSelectiveFilter {
+                statements.append(("walk", query.walkSQL(scope: scope)))
+                if let driver = try await query.driver(c, scope: scope) {
+                    statements.append(("driven(\(driver.estimate) candidates)", query.drivenSQL(scope: scope, driver: driver.fragment)))
+                }
+            }
+            for (name, statement) in statements {
                 for r in try await c.query(prefix + statement.sql, statement.binds) {
                     lines.append("\(name): " + r.values.map { v -> String in if case .text(let t) = v { return t }; return "" }.filter { !$0.isEmpty }.joined(separator: " "))
                 }
@@ -209,9 +212,22 @@ public struct ContactStore: Sendable {
 
     /// Counts contacts matching `query` (ignores pagination).
     public func count(_ scope: OrganizationScope, _ query: ContactListQuery) async throws -> Int64 {
-        try await db.read { c in
-            let count = query.countSQL(scope: scope, dialect: c.dialect)
-            return try await c.queryOne(count.sql, count.binds)?.int(0) ?? 0
+        if query.searchMatch != nil { try await syncSearchIndex(ifBehindBy: ContactSearchIndex.syncThreshold) }
+        return try await db.read { c in
+            try await query.total(c, scope: scope)
+        }
+    }
+
+    /// Brings the SQLite search index up to date when more than `ifBehindBy` contacts are not
+    /// covered by it (see `ContactSearchIndex`); a no-op on PostgreSQL, whose trigram indexes
+    /// are maintained by the engine. Searches are exact either way; this keeps them fast. A
+    /// bulk import should call it once at its end (1M new contacts take a few seconds);
+    /// otherwise the first search after the import does.
+    public func syncSearchIndex(ifBehindBy threshold: Int64 = 0) async throws {
+        guard db.dialect == .sqlite else { return }
+        if try await db.read({ c in try await ContactSearchIndex.backlog(c) }) <= threshold { return }
+        try await db.transaction { c in
+            if try await ContactSearchIndex.backlog(c) > threshold { try await ContactSearchIndex.sync(c) }
         }
     }
 
@@ -231,133 +247,6 @@ public struct ContactStore: Sendable {
                 : "SELECT DISTINCT j.key FROM contacts, json_each(contacts.custom_fields) j WHERE contacts.org_id = ? AND contacts.custom_fields <> '{}'"
             return Set(try await c.query(sql, [.int(scope.key)]).map { $0.text(0) })
         }
-    }
-}
-
-/// The query of `GET /api/contacts` (API.md §3) in store terms.
-public struct ContactListQuery: Sendable {
-    public enum Sort: String, Sendable, CaseIterable {
-        case updatedAt = "updated_at"
-        case createdAt = "created_at"
-        var column: String { rawValue }
-    }
-
-    public struct Position: Sendable, Hashable {
-        public var sortValue: Int64
-        public var key: Int64
-        public init(sortValue: Int64, key: Int64) {
-            self.sortValue = sortValue
-            self.key = key
-        }
-    }
-
-    public var search: String?
-    public var tags: [String] = []
-    public var tagsMatchAll = false
-    public var isTextable: Bool?
-    public var optedOut: Bool?
-    public var hasEmail: Bool?
-    public var hasPhone: Bool?
-    public var states: [String] = []
-    public var zip: String?
-    /// A compiled segment or contact filter; when set it replaces the other filters.
-    public var filter: SQLFragment?
-    public var sort: Sort = .updatedAt
-    public var after: Position?
-    public var limit: Int = 50
-    public var includeTotal = false
-
-    public init() {}
-
-    /// The page statement: matching contacts ordered by (sort, id) descending, after the cursor.
-    /// The cursor is a row-value comparison so that it seeks in the (org_id, sort, id) index.
-    func pageSQL(scope: OrganizationScope, dialect: SQLDialect) -> SQLFragment {
-        let filter = whereClause(scope: scope, dialect: dialect)
-        let sort = sort.column
-        var page = filter
-        if let after {
-            page = SQLFragment.join([filter, SQLFragment("(c.\(sort), c.id) < (?, ?)", [.int(after.sortValue), .int(after.key)])], with: "AND")
-        }
-        return SQLFragment("SELECT \(ContactStore.columns) FROM contacts c WHERE \(page.sql) ORDER BY c.\(sort) DESC, c.id DESC LIMIT ?",
-                           page.binds + [.int(Int64(limit))])
-    }
-
-    /// The total statement (ignores pagination). A filter made only of tags (any of) is counted
-    /// from the `contact_tags (org_id, tag, contact_id)` index alone: tag rows only exist for
-    /// contacts of the same organization, so this is exact.
-    func countSQL(scope: OrganizationScope, dialect: SQLDialect) -> SQLFragment {
-        if filter == nil, !tags.isEmpty, isTagsOnly {
-            let tagBinds = tags.map { SQLValue.text($0) }
-            if tags.count == 1 {
-                return SQLFragment("SELECT COUNT(*) FROM contact_tags t WHERE t.org_id = ? AND t.tag = ?", [.int(scope.key)] + tagBinds)
-            }
-            if !tagsMatchAll {
-                return SQLFragment("SELECT COUNT(DISTINCT t.contact_id) FROM contact_tags t WHERE t.org_id = ? AND t.tag IN (\(SQLFragment.placeholders(tags.count)))",
-                                   [.int(scope.key)] + tagBinds)
-            }
-            // All of the tags: walk the first tag's rows and probe the others by primary key.
-            let others = tags.dropFirst().map { _ in "EXISTS (SELECT 1 FROM contact_tags t2 WHERE t2.contact_id = t.contact_id AND t2.tag = ?)" }
-            return SQLFragment("SELECT COUNT(*) FROM contact_tags t WHERE t.org_id = ? AND t.tag = ? AND \(others.joined(separator: " AND "))",
-                               [.int(scope.key)] + tagBinds)
-        }
-        let filter = whereClause(scope: scope, dialect: dialect)
-        return SQLFragment("SELECT COUNT(*) FROM contacts c WHERE \(filter.sql)", filter.binds)
-    }
-
-    /// True when no filter other than tags is set.
-    var isTagsOnly: Bool {
-        (search?.trimmingCharacters(in: .whitespaces).isEmpty ?? true) && isTextable == nil && optedOut == nil && hasEmail == nil
-            && hasPhone == nil && states.isEmpty && zip == nil
-    }
-
-    /// The WHERE clause of the filters.
-    ///
-    /// `search` semantics (API.md): case-insensitive substring of first name, last name or email
-    /// (ASCII case folding on SQLite), substring of the E.164 phone (the term's digits when it
-    /// holds at least 3 digits and other characters), or, for two words, first name and last
-    /// name starting with them. A substring cannot use a B-tree index: a search reads contacts
-    /// in sort order until the page is full, and its total scans the organization's contacts.
-    func whereClause(scope: OrganizationScope, dialect: SQLDialect) -> SQLFragment {
-        var parts = [SQLFragment("c.org_id = ?", [.int(scope.key)])]
-        if let filter {
-            parts.append(filter)
-            return SQLFragment.join(parts, with: "AND")
-        }
-        if let search = search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-            let like = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-            let op = dialect.ilike
-            var alternatives = ["c.first_name \(op) ? ESCAPE '\\'", "c.last_name \(op) ? ESCAPE '\\'", "c.email \(op) ? ESCAPE '\\'", "c.phone LIKE ? ESCAPE '\\'"]
-            var binds: [SQLValue] = [.text(like), .text(like), .text(like), .text(like)]
-            let words = search.split(separator: " ")
-            if words.count == 2 {
-                alternatives.append("(c.first_name \(op) ? AND c.last_name \(op) ?)")
-                binds += [.text(String(words[0]) + "%"), .text(String(words[1]) + "%")]
-            }
-            let digits = search.filter(\.isNumber)
-            if digits.count >= 3 && digits.count != search.count {
-                alternatives.append("c.phone LIKE ?")
-                binds.append(.text("%" + digits + "%"))
-            }
-            parts.append(SQLFragment("(" + alternatives.joined(separator: " OR ") + ")", binds))
-        }
-        if !tags.isEmpty {
-            if tagsMatchAll {
-                for tag in tags {
-                    parts.append(SQLFragment("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = ?)", [.text(tag)]))
-                }
-            } else {
-                parts.append(SQLFragment("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag IN (\(SQLFragment.placeholders(tags.count))))", tags.map { .text($0) }))
-            }
-        }
-        if let isTextable { parts.append(SQLFragment("c.is_textable = ?", [.bool(isTextable)])) }
-        if let optedOut { parts.append(SQLFragment(optedOut ? "c.opted_out_at IS NOT NULL" : "c.opted_out_at IS NULL")) }
-        if let hasEmail { parts.append(SQLFragment(hasEmail ? "(c.email IS NOT NULL AND c.email <> '')" : "(c.email IS NULL OR c.email = '')")) }
-        if let hasPhone { parts.append(hasPhone ? SQLFragment("c.phone <> ''") : SQLFragment("c.phone = ''")) }
-        if !states.isEmpty {
-            parts.append(SQLFragment("UPPER(c.state) IN (\(SQLFragment.placeholders(states.count)))", states.map { .text($0.uppercased()) }))
-        }
-        if let zip { parts.append(SQLFragment("c.zip = ?", [.text(zip)])) }
-        return SQLFragment.join(parts, with: "AND")
     }
 }
 
