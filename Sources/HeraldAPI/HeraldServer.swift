@@ -104,7 +104,7 @@ extension HeraldServer {
                 let path = p.settings["database"] ?? (configuration.dataDirectory as NSString).appendingPathComponent(name == "simulator" ? "simulator.db" : "simulator-\(name).db")
                 let sim = try SimulatorProvider(configuration: .init(name: name, databasePath: path, settings: p.settings), logger: logger)
                 providers.append(sim)
-                sources.append(ReceiptSource(receipts: sim.receipts, finish: {}))
+                sources.append(ReceiptSource(receipts: sim.receipts, finish: {}, acknowledge: { await sim.acknowledge($0) }))
                 if simulator == nil || name == "simulator" { simulator = sim }
             default:
                 logger.warning("provider type is not available in this build; senders using it cannot send", metadata: ["provider": "\(name)", "type": "\(p.type)"])

@@ -58,7 +58,7 @@ struct DeliveryApp: Sendable {
             delivery.batchSize = batchSize
             delivery.baseBackoff = .milliseconds(1)
             delivery.ratePacer = pace.pacer
-            let registry = ProviderRegistry(providers: [simulator], receiptSources: [ReceiptSource(receipts: simulator.receipts, finish: {})])
+            let registry = ProviderRegistry(providers: [simulator], receiptSources: [ReceiptSource(receipts: simulator.receipts, finish: {}, acknowledge: { await simulator.acknowledge($0) })])
             let engine = DeliveryEngine(storage: storage, providers: registry, configuration: delivery, clock: { clock.get() })
             var configuration = HeraldConfiguration()
             configuration.role = .api

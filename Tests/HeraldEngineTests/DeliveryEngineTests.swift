@@ -35,7 +35,7 @@ struct EngineFixture {
         let clock = TestClock(date)
         var config = DeliveryConfiguration()
         config.baseBackoff = .milliseconds(1)
-        let registry = ProviderRegistry(providers: [simulator], receiptSources: [ReceiptSource(receipts: simulator.receipts, finish: {})])
+        let registry = ProviderRegistry(providers: [simulator], receiptSources: [ReceiptSource(receipts: simulator.receipts, finish: {}, acknowledge: { await simulator.acknowledge($0) })])
         let engine = DeliveryEngine(storage: storage, providers: registry, configuration: config, clock: { clock.get() })
         return EngineFixture(storage: storage, scope: scope, simulator: simulator, engine: engine, clock: clock, directory: dir)
     }

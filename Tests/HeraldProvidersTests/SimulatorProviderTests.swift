@@ -20,7 +20,7 @@ struct SimulatorFixture {
 
     func provider(latency: Duration = .milliseconds(20), maxPerSecond: Double? = nil) throws -> SimulatorProvider {
         try SimulatorProvider(configuration: .init(databasePath: path, latency: latency, maxPerSecond: maxPerSecond,
-                                                   throttleRetryAfter: .milliseconds(5), receiptConfirmDelay: .milliseconds(200)))
+                                                   throttleRetryAfter: .milliseconds(5), receiptLease: .seconds(30)))
     }
 }
 
@@ -41,6 +41,8 @@ func runCollectingReceipts(_ provider: SimulatorProvider, count: Int, timeout: D
             if count > 0 {
                 for await receipt in provider.receipts {
                     got.append(receipt)
+                    // Acknowledged as the engine does once a receipt is committed.
+                    await provider.acknowledge([receipt])
                     if got.count == count { break }
                 }
             }
@@ -102,9 +104,8 @@ struct SimulatorProviderTests {
             let throttledId = "throttled-1"
             await #expect(throws: ProviderError.self) { _ = try await provider.submit(outbound("+15555550003", id: throttledId)) }
             let throttled = try await provider.submit(outbound("+15555550003", id: throttledId))
-            // Ask for one more than expected: the 0002 message must not produce it. Runs past the
-            // confirmation of the emitted receipts (`receiptConfirmDelay` after emission), which sets
-            // their status in the record.
+            // Ask for one more than expected: the 0002 message must not produce it. Acknowledged
+            // receipts set their message's status in the record.
             let receipts = try await runCollectingReceipts(provider, count: 4, timeout: .seconds(2))
             #expect(receipts.count == 3)
             let byId = Dictionary(uniqueKeysWithValues: receipts.map { ($0.providerMessageId, $0) })

@@ -181,6 +181,7 @@ public final class DeliveryEngine: Service, Sendable {
                                     DeliveryStore.Receipt(providerMessageId: $0.providerMessageId, outcome: $0.outcome.rawValue, errorCode: $0.errorCode,
                                                           at: Int64($0.at.timeIntervalSince1970 * 1000))
                                 })
+                                await source.acknowledge(batch)
                             } catch {
                                 self.logger.error("receipts not applied", metadata: ["error": "\(error)", "count": "\(batch.count)"])
                                 buffer.putBack(batch)

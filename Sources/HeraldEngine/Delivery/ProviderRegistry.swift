@@ -2,14 +2,18 @@ import Foundation
 import HeraldCore
 import Synchronization
 
-/// A stream of receipts from a provider, and how to stop it.
+/// A stream of receipts from a provider, how to acknowledge the ones applied, and how to stop it.
 public struct ReceiptSource: Sendable {
     public var receipts: AsyncStream<DeliveryReceipt>
     public var finish: @Sendable () -> Void
+    /// Called with receipts once they are committed; a provider re-sends what it never hears back about.
+    public var acknowledge: @Sendable ([DeliveryReceipt]) async -> Void
 
-    public init(receipts: AsyncStream<DeliveryReceipt>, finish: @escaping @Sendable () -> Void) {
+    public init(receipts: AsyncStream<DeliveryReceipt>, finish: @escaping @Sendable () -> Void,
+                acknowledge: @escaping @Sendable ([DeliveryReceipt]) async -> Void = { _ in }) {
         self.receipts = receipts
         self.finish = finish
+        self.acknowledge = acknowledge
     }
 }
 

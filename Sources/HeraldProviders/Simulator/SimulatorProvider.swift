@@ -18,10 +18,11 @@ import Synchronization
 /// committed.
 ///
 /// Also a `Service`: `run()` emits the receipts on `receipts` as they fall due, until graceful
-/// shutdown (then it finishes the stream). Receipts still pending then stay in the record and are
-/// emitted after a restart. Several processes may share one record: each receipt is emitted by
-/// one of them, and again only if that one died before confirming it (receipt processing counts
-/// a repeat once).
+/// shutdown (then it finishes the stream). Like a carrier's delivery reports (SMPP 3.4 §4.6.1
+/// `deliver_sm` waits for its `deliver_sm_resp`), a receipt counts as handed over only when the
+/// consumer acknowledges it (`acknowledge(_:)`, after it committed the receipt): until then it
+/// stays claimed in the record, and it is emitted again, by another process sharing the record
+/// or after a restart, once its lease runs out. Receipt processing counts a repeat once.
 public final class SimulatorProvider: MessageProvider, Service {
     /// The simulator's settings (the `simulator` provider's entry in the config file).
     public struct Configuration: Sendable, Hashable {
@@ -37,27 +38,25 @@ public final class SimulatorProvider: MessageProvider, Service {
         public var maxPerSecond: Double?
         /// The wait a rule-`0003` throttle asks for.
         public var throttleRetryAfter: Duration
-        /// How long after emitting receipts they are confirmed in the record (their status set,
-        /// never emitted again). Receipts have no acknowledgement from the engine, so this is
-        /// the time it gets to apply them: a process that dies before confirming leaves them to
-        /// be emitted again (by another process sharing the record, or after a restart) once
-        /// their lease (this plus 20 s) runs out (`receiptConfirmDelayMs`).
-        public var receiptConfirmDelay: Duration
+        /// How long an emitted receipt that was not acknowledged stays with this process before
+        /// another process sharing the record (or this one after a restart) may emit it again
+        /// (`receiptLeaseMs`).
+        public var receiptLease: Duration
 
         public init(name: String = "simulator", databasePath: String, latency: Duration = .milliseconds(50),
                     submitLatency: Duration = .zero, maxPerSecond: Double? = nil,
-                    throttleRetryAfter: Duration = .milliseconds(100), receiptConfirmDelay: Duration = .seconds(10)) {
+                    throttleRetryAfter: Duration = .milliseconds(100), receiptLease: Duration = .seconds(30)) {
             self.name = name
             self.databasePath = databasePath
             self.latency = latency
             self.submitLatency = submitLatency
             self.maxPerSecond = maxPerSecond
             self.throttleRetryAfter = throttleRetryAfter
-            self.receiptConfirmDelay = receiptConfirmDelay
+            self.receiptLease = receiptLease
         }
 
         /// Reads a provider entry of the config file (`latencyMs`, `submitLatencyMs`,
-        /// `maxPerSecond`, `throttleRetryAfterMs`, `receiptConfirmDelayMs`; all optional). Throws on a value that is not a
+        /// `maxPerSecond`, `throttleRetryAfterMs`, `receiptLeaseMs`; all optional). Throws on a value that is not a
         /// non-negative number (or a positive one for `maxPerSecond`).
         public init(name: String, databasePath: String, settings: [String: String]) throws(ProviderError) {
             func number(_ key: String) throws(ProviderError) -> Double? {
@@ -72,7 +71,7 @@ public final class SimulatorProvider: MessageProvider, Service {
             if let ms = try number("latencyMs") { latency = .milliseconds(ms) }
             if let ms = try number("submitLatencyMs") { submitLatency = .milliseconds(ms) }
             if let ms = try number("throttleRetryAfterMs") { throttleRetryAfter = .milliseconds(ms) }
-            if let ms = try number("receiptConfirmDelayMs") { receiptConfirmDelay = .milliseconds(ms) }
+            if let ms = try number("receiptLeaseMs") { receiptLease = .milliseconds(ms) }
             if let cap = try number("maxPerSecond") {
                 guard cap > 0 else {
                     throw ProviderError(code: "invalid_configuration", message: "provider \(name): maxPerSecond must be positive",
@@ -227,31 +226,41 @@ public final class SimulatorProvider: MessageProvider, Service {
         }
     }
 
+    /// Receipts emitted and not yet acknowledged, by provider message id (their record sequence).
+    private let unacknowledged = Mutex<[String: Int64]>([:])
+    /// At most this many receipts are out unacknowledged: a slow consumer holds the rest back in
+    /// the record instead of in memory.
+    static let maxUnacknowledged = 20_000
+
+    /// The consumer has committed these receipts: they are marked in the record (status
+    /// `delivered`/`undelivered`) and never emitted again. Unknown or repeated ids are ignored.
+    public func acknowledge(_ receipts: [DeliveryReceipt]) async {
+        let sequences = unacknowledged.withLock { pending in receipts.compactMap { pending.removeValue(forKey: $0.providerMessageId) } }
+        guard !sequences.isEmpty else { return }
+        do { try await record.confirmReceipts(sequences) } catch {
+            // They stay claimed and are emitted again after their lease; the consumer counts a repeat once.
+            logger.error("simulator could not confirm receipts", metadata: ["error": "\(error)", "count": "\(sequences.count)"])
+        }
+    }
+
     private func emitReceipts() async throws {
         // Other processes sharing the record add receipts too: look at least this often.
         let poll = min(max(Self.milliseconds(configuration.latency), 10), 250)
-        let settle = Self.milliseconds(configuration.receiptConfirmDelay)
-        // Other processes may claim them again after this if this one dies before confirming.
-        let lease = settle + 20_000
-        var unconfirmed: [(emittedAt: Int64, sequences: [Int64])] = []
+        let lease = Self.milliseconds(configuration.receiptLease)
         while !Task.isCancelled {
             var now = Self.epochMilliseconds()
-            let settled = unconfirmed.prefix { $0.emittedAt + settle <= now }
-            if !settled.isEmpty {
-                do {
-                    try await record.confirmReceipts(settled.flatMap(\.sequences))
-                    unconfirmed.removeFirst(settled.count)
-                } catch {
-                    // They stay claimed; confirmed on a later pass, or emitted again after the lease.
-                    logger.error("simulator could not confirm receipts", metadata: ["error": "\(error)"])
-                }
-            }
+            let room = Self.maxUnacknowledged - unacknowledged.withLock { $0.count }
             var due: [SimulatorRecord.PendingReceipt] = []
             var nextDueAt: Int64?
-            do {
-                (due, nextDueAt) = try await record.claimDueReceipts(now: now, limit: 10_000, leaseMilliseconds: lease)
-            } catch {
-                logger.error("simulator could not claim receipts", metadata: ["error": "\(error)"])
+            if room > 0 {
+                do {
+                    (due, nextDueAt) = try await record.claimDueReceipts(now: now, limit: min(10_000, room), leaseMilliseconds: lease)
+                } catch {
+                    logger.error("simulator could not claim receipts", metadata: ["error": "\(error)"])
+                }
+            }
+            if !due.isEmpty {
+                unacknowledged.withLock { pending in for receipt in due { pending[receipt.providerMessageId] = receipt.sequence } }
             }
             for receipt in due {
                 continuation.yield(DeliveryReceipt(
@@ -259,21 +268,22 @@ public final class SimulatorProvider: MessageProvider, Service {
                     errorCode: receipt.outcome == .delivered ? nil : Self.undeliveredErrorCode,
                     at: Date(timeIntervalSince1970: Double(receipt.dueAtMilliseconds) / 1000)))
             }
-            if !due.isEmpty { unconfirmed.append((now, due.map(\.sequence))) }
             if due.count == 10_000 { await Task.yield(); continue }
             now = Self.epochMilliseconds()
             var wakeAt = now + poll
             if let nextDueAt { wakeAt = min(wakeAt, nextDueAt) }
-            if let first = unconfirmed.first { wakeAt = min(wakeAt, first.emittedAt + settle) }
             if wakeAt > now {
                 do { try await Task.sleep(for: .milliseconds(wakeAt - now)) } catch { break }
             } else {
                 await Task.yield()
             }
         }
-        // Shutting down. Receipts not confirmed may not have been applied by the engine: back to
-        // the queue for the next run (or another process) now, rather than after the lease.
-        let claimed = unconfirmed.flatMap(\.sequences)
+        // Shutting down. Receipts not acknowledged may not have been applied by the consumer:
+        // back to the queue for the next run (or another process) now, rather than after the lease.
+        let claimed = unacknowledged.withLock { pending in
+            defer { pending.removeAll() }
+            return Array(pending.values)
+        }
         do { try await record.releaseReceipts(claimed) } catch {
             logger.warning("simulator could not release receipts", metadata: ["error": "\(error)"])
         }
