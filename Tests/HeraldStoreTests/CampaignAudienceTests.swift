@@ -102,4 +102,15 @@ struct CampaignAudienceTests {
             #expect(second.lastKey == nil)
         }
     }
+
+    @Test("the SQL A/B bucket equals the Swift one, literal keys included", arguments: TestEngine.available)
+    func bucketSQL(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            for (campaign, contact) in [(Int64(1), Int64(1)), (7, 123_456), (2_147_483_646, 2_147_483_647), (5, 9_000_000_000_000)] {
+                let expression = ABTestAssignment.sqlBucketExpression(campaignKey: String(campaign), contactKey: "?")
+                let value = try await storage.db.read { c in try await c.queryOne("SELECT \(expression)", [.int(contact)])?.int(0) }
+                #expect(value == Int64(ABTestAssignment.bucket(campaignKey: campaign, contactKey: contact)), "campaign \(campaign), contact \(contact)")
+            }
+        }
+    }
 }

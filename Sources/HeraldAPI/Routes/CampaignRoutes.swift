@@ -104,6 +104,20 @@ struct CampaignRoutes {
             let copy = try await storage.campaigns.create(scope, fields: fields, status: .draft, audience: audience)
             return JSONResponse.make(try await present(scope, copy), status: .created)
         }
+        api.post("campaigns/:id/ab-test/winner") { request, context in
+            try context.require(.write)
+            let scope = try context.scope()
+            let id = try context.parameters.require("id")
+            _ = try await storage.campaigns.get(scope, id: id)
+            var body = try await RequestFields.read(request, context: context)
+            let variant = body.string("variant")
+            try body.throwIfTypeIssues()
+            guard let variant, ABTestWinnerChoice.variants.contains(variant) else {
+                throw APIError.validation([FieldIssue(field: "variant", message: "must be one of A, B")])
+            }
+            let campaign = try await storage.campaigns.chooseWinner(scope, id: id, variant: variant)
+            return JSONResponse.make(try await present(scope, campaign))
+        }
         api.post("campaigns/:id/test") { request, context in
             try context.require(.write)
             return try await testSend(request, context: context)

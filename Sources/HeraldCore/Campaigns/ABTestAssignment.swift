@@ -59,8 +59,12 @@ public enum ABTestAssignment {
         group(bucket: bucket(campaignKey: campaignKey, contactKey: contactKey), samplePercent: samplePercent)
     }
 
-    /// The SQL form of `bucket` for columns named as given (SQLite and PostgreSQL, BIGINT).
+    /// The SQL form of `bucket` for columns named as given (SQLite and PostgreSQL). Both keys
+    /// are cast to BIGINT: PostgreSQL types a bare literal key as INTEGER, and `key + 2147483647`
+    /// would overflow it.
     public static func sqlBucketExpression(campaignKey: String, contactKey: String) -> String {
-        "(((\(contactKey) % 2147483647 + 2147483647) % 2147483647 + 1) * (((\(campaignKey) % 2147483647 + 2147483647) % 2147483647 + 1) * 1291394886 % 2147483647)) % 2147483647 % 10000"
+        let contact = "CAST(\(contactKey) AS BIGINT)"
+        let campaign = "CAST(\(campaignKey) AS BIGINT)"
+        return "(((\(contact) % 2147483647 + 2147483647) % 2147483647 + 1) * (((\(campaign) % 2147483647 + 2147483647) % 2147483647 + 1) * 1291394886 % 2147483647)) % 2147483647 % 10000"
     }
 }

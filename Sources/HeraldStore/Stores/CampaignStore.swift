@@ -174,6 +174,21 @@ public struct CampaignStore: Sendable {
         }
     }
 
+    /// Chooses the A/B winner now (`variant` "A" or "B"): one guarded UPDATE, so the engine's own
+    /// choice at the end of the test time and this one cannot both happen.
+    public func chooseWinner(_ scope: OrganizationScope, id: String, variant: String) async throws -> CampaignRecord {
+        try await db.transaction { c in
+            let current = try await load(c, scope, id: id)
+            if let refusal = ABTestWinnerChoice.refusal(status: current.status, isABTest: current.fields.isABTest, currentWinner: current.abTestWinner) {
+                throw StoreError.invalidState(refusal)
+            }
+            let changed = try await c.execute("UPDATE campaigns SET ab_test_winner = ?, updated_at = ? WHERE org_id = ? AND id = ? AND status = ? AND ab_test_winner IS NULL",
+                                              [.text(variant), .int(Clock.nowMillis()), .int(scope.key), .int(current.key), .text(current.status.rawValue)])
+            guard changed == 1 else { throw StoreError.invalidState("the campaign changed while this request ran; try again") }
+            return try await load(c, scope, id: id)
+        }
+    }
+
     /// Marks a campaign failed with a reason (any non-final status).
     public func fail(_ key: Int64, reason: String) async throws {
         try await db.transaction { c in
