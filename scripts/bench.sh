@@ -15,4 +15,4 @@ echo "### $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores"
 # Delivery engine: fan-out, dispatch throughput with the simulator, estimate.
 "$BENCH" fanout --recipients 1000000 --dir "$SCRATCH"
 "$BENCH" dispatch --recipients 200000 --dir "$SCRATCH"
-"$BENCH" estimate --recipients 1000000 --dir "$SCRATCH"
+"$BENCH" estimate --recipients 100000 --recipients 1000000 --dir "$SCRATCH"
