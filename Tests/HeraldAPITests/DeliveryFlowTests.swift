@@ -167,9 +167,13 @@ struct DeliveryFlowTests {
 
     @Test("scheduling: a campaign scheduled for later stays scheduled until the clock passes it", arguments: TestEngine.available)
     func scheduling(engine kind: TestEngine) async throws {
-        // The API decides "later" on the real clock; the engine runs on the test's.
+        // The API decides "later" on the real clock; the engine runs on the test's. The
+        // schedule is the next 17:00 UTC (noon in New York, inside the send window) at least
+        // three hours away, so the test does not depend on the time of day it runs at.
         let now = Date()
-        let at = now.addingTimeInterval(3 * 3600)
+        var next = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 17 * 3600)
+        while next < now.addingTimeInterval(3 * 3600) { next = next.addingTimeInterval(86_400) }
+        let at = next
         try await DeliveryApp.run(kind, at: now) { app in
             let phones = try await app.addContacts(5)
             let when = ISO8601DateFormatter().string(from: at)
