@@ -59,13 +59,7 @@ public struct CampaignTestSender: Sendable {
         var outbound: [(index: Int, message: OutboundMessage, credits: Int)] = []
         for phone in request.to {
             let contact = try await storage.contacts.find(scope, phone: phone)
-            var values: [String: String] = [:]
-            if let contact {
-                for field in StandardMergeField.allCases { if let v = contact.value(for: field) { values[field.rawValue] = v } }
-                for (k, v) in contact.customFields { values[k] = v }
-            }
-            values.merge(request.mergeFields) { _, given in given }
-            var body = template.render(with: MergeFieldDictionary(values))
+            var body = template.render(with: OverlaidValues(given: request.mergeFields, contact: contact))
             if fields.resolvedNormalizeUnicode { body = SmartCharacterNormalizer.normalize(body) }
             let count = SegmentCounter.count(body)
             let id = "ht-\(UUID().uuidString.lowercased())"
@@ -98,4 +92,13 @@ public struct CampaignTestSender: Sendable {
         }
         return results
     }
+}
+
+/// Merge values given in a test request over the recipient contact's own (when it is one).
+struct OverlaidValues: MergeFieldValues {
+    let given: [String: String]
+    let contact: Contact?
+
+    func value(for field: StandardMergeField) -> String? { given[field.rawValue] ?? contact?.value(for: field) }
+    func customValue(named name: String) -> String? { given[name] ?? contact?.customValue(named: name) }
 }
