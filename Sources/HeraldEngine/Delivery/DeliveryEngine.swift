@@ -62,6 +62,7 @@ public final class DeliveryEngine: Service, Sendable {
         // Claims left by this machine's previous run (or any dead worker) are recovered first.
         try await recover(includingAll: false)
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.heartbeatLoop() }
             group.addTask { await self.controlLoop() }
             group.addTask { await self.dispatcher.run() }
             group.addTask { await self.runReceiptConsumers() }
@@ -87,6 +88,21 @@ public final class DeliveryEngine: Service, Sendable {
                 logger.error("engine control tick failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: configuration.controlInterval)
+        }
+    }
+
+    /// Renews this worker's heartbeat on its own schedule: a control pass that takes long (a
+    /// large fan-out, a busy database) must not make a live worker look dead to the others,
+    /// which would take over its in-flight claims.
+    func heartbeatLoop() async {
+        let ttl = Int64(configuration.workerTTL.components.seconds * 1000)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                _ = try await storage.delivery.heartbeat(worker: workerId, now: nowMillis(), ttl: ttl)
+            } catch {
+                logger.error("worker heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.workerTTL / 5)
         }
     }
 

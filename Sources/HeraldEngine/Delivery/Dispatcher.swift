@@ -292,7 +292,11 @@ final class Dispatcher: Sendable {
     /// Records a submitted batch's outcomes, counters and `nextSendAt` in one transaction.
     func record(_ batch: PreparedBatch) async throws {
         let nextSendAt: DeliveryStore.NextSendAt = batch.nextOpening.map { .at($0) } ?? (batch.outbound.isEmpty ? .unchanged : .clear)
-        try await storage.delivery.record(batch.work, owner: owner, outcomes: batch.outcomes, chargeCredits: batch.chargeCredits, now: nowMillis(), nextSendAt: nextSendAt)
+        let lost = try await storage.delivery.record(batch.work, owner: owner, outcomes: batch.outcomes, chargeCredits: batch.chargeCredits, now: nowMillis(), nextSendAt: nextSendAt)
+        if lost > 0 {
+            // Another worker recovered these claims (this one looked dead): its outcome stands.
+            logger.warning("outcomes of messages no longer claimed by this worker were left alone", metadata: ["campaign": "\(batch.work.id)", "messages": "\(lost)"])
+        }
         Counter(label: "herald_messages_dispatched_total", dimensions: [("provider", batch.provider.name)]).increment(by: batch.outbound.count)
     }
 }

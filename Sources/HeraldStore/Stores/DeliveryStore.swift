@@ -242,13 +242,18 @@ public struct DeliveryStore: Sendable {
     /// claimed by `owner` (a recovery took them over) are left alone. Sent messages, the bulk of
     /// every batch, are written by one guarded `UPDATE … FROM (VALUES …)` per chunk whose
     /// `RETURNING` rows are exactly the rows it changed, so the counters count only those.
+    /// Returns how many outcomes were left alone because `owner` no longer held the row.
+    @discardableResult
     public func record(_ work: Work, owner: String, outcomes: [(Claimed, Outcome)], chargeCredits: Bool, now: Int64,
-                       nextSendAt: NextSendAt = .unchanged) async throws {
-        guard !outcomes.isEmpty else { return }
-        try await db.transaction { c in
-            var sent: Int64 = 0, failed: Int64 = 0, skipped: Int64 = 0, credits: Int64 = 0
+                       nextSendAt: NextSendAt = .unchanged) async throws -> Int {
+        guard !outcomes.isEmpty else { return 0 }
+        return try await db.transaction { c in
+            var sent: Int64 = 0, failed: Int64 = 0, skipped: Int64 = 0, credits: Int64 = 0, deferred = 0
             var sentRows: [[SQLValue]] = []
             sentRows.reserveCapacity(outcomes.count)
+            // Provider ids of the rows this recording set to `sent`: a row whose claim was taken
+            // over (a recovery) is not ours to settle, nor are its early receipts.
+            var recordedIds: [SQLValue] = []
             let guardSQL = " WHERE id = ? AND status = 'sending' AND claimed_by = ?"
             for (m, outcome) in outcomes {
                 let guardBinds: [SQLValue] = [.int(m.key), .text(owner)]
@@ -260,8 +265,8 @@ public struct DeliveryStore: Sendable {
                                                 [.text(code), .text(message), .optional(body), .optional(encoding), .optional(segments.map { Int64($0) }), .int(now)] + guardBinds)
                     if n == 1 { failed += 1 }
                 case .deferred(let until, let code, let message, let countsAsAttempt):
-                    try await c.execute("UPDATE campaign_messages SET status = 'queued', next_attempt_at = ?, error_code = ?, error_message = ?, attempts = attempts - ?, claimed_by = NULL, updated_at = ?" + guardSQL,
-                                        [.int(until), .optional(code), .optional(message), .int(countsAsAttempt ? 0 : 1), .int(now)] + guardBinds)
+                    deferred += try await c.execute("UPDATE campaign_messages SET status = 'queued', next_attempt_at = ?, error_code = ?, error_message = ?, attempts = attempts - ?, claimed_by = NULL, updated_at = ?" + guardSQL,
+                                                    [.int(until), .optional(code), .optional(message), .int(countsAsAttempt ? 0 : 1), .int(now)] + guardBinds)
                 case .skipped(let reason):
                     let n = try await c.execute("UPDATE campaign_messages SET status = 'skipped', error_code = ?, updated_at = ?" + guardSQL,
                                                 [.text(reason), .int(now)] + guardBinds)
@@ -274,10 +279,13 @@ public struct DeliveryStore: Sendable {
                         segments = v.column5, credits = v.column6, sent_at = ?, updated_at = ?, error_code = NULL, error_message = NULL
                     FROM (VALUES \(Self.valuesRows(chunk.count, "(?, ?, ?, ?, ?, ?)"))) AS v
                     WHERE campaign_messages.id = v.column1 AND campaign_messages.status = 'sending' AND campaign_messages.claimed_by = ?
-                    RETURNING credits
+                    RETURNING credits, provider_message_id
                     """, [.int(now), .int(now)] + sentRows[chunk].flatMap { $0 } + [.text(owner)])
                 sent += Int64(rows.count)
-                for r in rows { credits += r.int(0) }
+                for r in rows {
+                    credits += r.int(0)
+                    recordedIds.append(.text(r.text(1)))
+                }
             }
             let left = sent + failed + skipped
             var campaignSets = "sent_count = sent_count + ?, failed_count = failed_count + ?, skipped_count = skipped_count + ?, queued_count = queued_count - ?, credits_used = credits_used + ?, updated_at = ?"
@@ -290,25 +298,28 @@ public struct DeliveryStore: Sendable {
                 campaignBinds.append(.int(at))
             }
             try await c.execute("UPDATE campaigns SET \(campaignSets) WHERE id = ?", campaignBinds + [.int(work.key)])
+            let lost = outcomes.count - Int(sent + failed + skipped) - deferred
             if chargeCredits && credits > 0 {
                 guard let row = try await c.queryOne("UPDATE organizations SET credit_balance = credit_balance - ? WHERE id = ? RETURNING credit_balance",
-                                                     [.int(credits), .int(work.scope.key)]) else { return }
+                                                     [.int(credits), .int(work.scope.key)]) else { return lost }
                 try await c.execute("INSERT INTO credit_ledger (uuid, org_id, amount, balance_after, reason, campaign_uuid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                     [.text(IDs.make()), .int(work.scope.key), .int(-credits), .int(row.int(0)), .text("campaign messages accepted by the carrier"), .text(work.id), .int(now)])
             }
             // Receipts that arrived before their message was recorded (the table is almost
             // always empty: look it up by id only when it is not).
-            if sent > 0, try await c.queryOne("SELECT 1 FROM unmatched_receipts LIMIT 1", []) != nil {
-                let ids = sentRows.map { $0[1] }
-                for chunk in Self.chunks(ids.count) {
+            if !recordedIds.isEmpty, try await c.queryOne("SELECT 1 FROM unmatched_receipts LIMIT 1", []) != nil {
+                for chunk in Self.chunks(recordedIds.count) {
                     let early = try await c.query("SELECT provider_message_id, outcome, error_code, received_at FROM unmatched_receipts WHERE provider_message_id IN (\(SQLFragment.placeholders(chunk.count)))",
-                                                  Array(ids[chunk]))
+                                                  Array(recordedIds[chunk]))
                     for r in early {
-                        try await applyReceipt(c, providerMessageId: r.text(0), outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3))
-                        try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(r.text(0))])
+                        // Set to `sent` just above, so it applies; the kept receipt goes only then.
+                        if try await applyReceipt(c, providerMessageId: r.text(0), outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3)) {
+                            try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(r.text(0))])
+                        }
                     }
                 }
             }
+            return lost
         }
     }
 
@@ -366,11 +377,30 @@ public struct DeliveryStore: Sendable {
                 WHERE EXISTS (SELECT 1 FROM campaign_messages m WHERE m.provider_message_id = u.provider_message_id AND m.status <> 'sending')
                 LIMIT 5000
                 """, [])
+            // Counters are added up per campaign and written once at the end, so the campaign
+            // row is locked for as short a time as possible.
+            var deltas: [Int64: (delivered: Int64, undelivered: Int64)] = [:]
+            var applied = 0
             for r in rows {
-                try await applyReceipt(c, providerMessageId: r.text(0), outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3))
-                try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(r.text(0))])
+                let id = r.text(0)
+                if let (campaign, column) = try await applyReceiptRow(c, providerMessageId: id, outcome: r.text(1), errorCode: r.optionalText(2), at: r.int(3)) {
+                    var d = deltas[campaign] ?? (0, 0)
+                    if column == "delivered_count" { d.delivered += 1 } else { d.undelivered += 1 }
+                    deltas[campaign] = d
+                    applied += 1
+                } else if try await c.queryOne("SELECT 1 FROM campaign_messages WHERE provider_message_id = ? AND status IN ('delivered', 'undelivered')", [.text(id)]) == nil {
+                    // Not applied and its message has no receipt yet (a concurrent change this
+                    // statement did not see): keep it for the next pass.
+                    continue
+                }
+                // Applied, or a repeat of a receipt the message already has.
+                try await c.execute("DELETE FROM unmatched_receipts WHERE provider_message_id = ?", [.text(id)])
             }
-            return rows.count
+            for (campaign, d) in deltas.sorted(by: { $0.key < $1.key }) {
+                try await c.execute("UPDATE campaigns SET delivered_count = delivered_count + ?, undelivered_count = undelivered_count + ? WHERE id = ?",
+                                    [.int(d.delivered), .int(d.undelivered), .int(campaign)])
+            }
+            return applied
         }
     }
 
