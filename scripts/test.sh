@@ -57,6 +57,6 @@ step "crash test on PostgreSQL: one api and three worker processes, one worker k
 # The three workers share the simulator's record (one SQLite file). HERALD_CRASH_PG_CONTACTS
 # sizes the audience (see the README for the time it takes).
 python3 scripts/crash_test.py --engine postgres --workers 3 --binary "$ROOT/.build/debug/herald" \
-  --admin-url "$HERALD_TEST_POSTGRES_URL" --contacts "${HERALD_CRASH_PG_CONTACTS:-20000}" --kills 10
+  --admin-url "$HERALD_TEST_POSTGRES_URL" --contacts "${HERALD_CRASH_PG_CONTACTS:-200000}" --kills 10
 
 step "all test suites passed"

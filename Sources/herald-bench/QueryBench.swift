@@ -112,7 +112,7 @@ struct QueryCommand: AsyncParsableCommand {
                 f.tags = [tag(&rng)]
                 f.excludeTags = [tag(&rng)]
                 f.states = [DataGenerator.states[rng.skewed(DataGenerator.stateWeights)], DataGenerator.states[rng.skewed(DataGenerator.stateWeights)]]
-                q.filter = ContactFilterSQL.compile(f, dialect: .sqlite)
+                q.apply(f, dialect: .sqlite)
             }
             return q
         }

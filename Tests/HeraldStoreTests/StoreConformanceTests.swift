@@ -231,6 +231,16 @@ struct StoreConformanceTests {
             var segment = ContactFilter()
             segment.tags = ["even"]
             segment.states = ["NC"]
+            var allTags = ContactFilter()
+            allTags.tags = ["three", "even"]
+            allTags.tagsLogic = .and
+            allTags.excludeTags = ["five"]
+            let ids = Dictionary(uniqueKeysWithValues: index.map { ($0.value, $0.key) })
+            let list = try await storage.lists.create(a, name: "Plans", description: nil)
+            _ = try await storage.lists.add(a, id: list.id, contactIds: [0, 3, 5, 6, 9].compactMap { ids[$0] }, phones: [])
+            var inList = ContactFilter()
+            inList.listIds = [try #require(UUID(uuidString: list.id))]
+            inList.tags = ["three"]
             let cases: [(String, ContactListQuery, Set<Int>)] = [
                 ("substring", query { $0.search = "anna" }, [0, 5, 10, 15]),
                 ("inner substring", query { $0.search = "nna" }, [0, 5, 10, 15]),
@@ -254,6 +264,9 @@ struct StoreConformanceTests {
                 ("tags OR", query { $0.tags = ["three", "five"] }, [0, 3, 5, 6, 9, 10, 12, 15, 18]),
                 ("search and tag", query { $0.search = "anna"; $0.tags = ["even"] }, [0, 10]),
                 ("segment", query { $0.filter = ContactFilterSQL.compile(segment, dialect: storage.db.dialect) }, [0, 6, 12, 18]),
+                ("segment read from its tags", query { $0.apply(segment, dialect: storage.db.dialect) }, [0, 6, 12, 18]),
+                ("segment with all tags and an excluded one", query { $0.apply(allTags, dialect: storage.db.dialect) }, [6, 12, 18]),
+                ("segment read from its list", query { $0.apply(inList, dialect: storage.db.dialect) }, [0, 3, 6, 9]),
             ]
             for (synced, (name, base, expected)) in [false, true].flatMap({ synced in cases.map { (synced, $0) } }) {
                 if synced && name == cases[0].0 { try await storage.contacts.syncSearchIndex() }

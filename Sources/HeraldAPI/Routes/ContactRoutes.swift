@@ -163,7 +163,7 @@ struct ContactRoutes {
             guard let segment = try? await storage.segments.get(scope, id: segmentId) else {
                 throw APIError.invalidRequest("segmentId names no segment of this organization.", details: [FieldIssue(field: "segmentId", message: "no such segment")])
             }
-            query.filter = try SegmentRoutes.compile(segment.filterJSON, dialect: storage.db.dialect)
+            query.apply(try SegmentRoutes.decode(segment.filterJSON), dialect: storage.db.dialect)
         }
         return query
     }

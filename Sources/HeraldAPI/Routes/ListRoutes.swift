@@ -97,7 +97,7 @@ struct ListRoutes {
             try q.throwIfIssues()
             var filter = ContactFilter()
             filter.listIds = [UUID(uuidString: id)!]
-            query.filter = ContactFilterSQL.compile(filter, dialect: storage.db.dialect)
+            query.apply(filter, dialect: storage.db.dialect)
             let (contacts, total) = try await storage.contacts.list(scope, query)
             let next = contacts.count == query.limit ? contacts.last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) } : nil
             return Paging.envelope(contacts.map { Present.contact($0) }, next: next, total: total)
@@ -123,11 +123,10 @@ import Foundation
 struct SegmentRoutes {
     let storage: Storage
 
-    /// Compiles a stored segment filter.
-    static func compile(_ filterJSON: String, dialect: SQLDialect) throws -> SQLFragment {
+    /// Decodes a stored segment filter.
+    static func decode(_ filterJSON: String) throws -> ContactFilter {
         let json = (try? JSONDecoder().decode(FilterJSON.self, from: Data(filterJSON.utf8))) ?? .object([:])
-        let filter = try ContactFilter(validating: json)
-        return ContactFilterSQL.compile(filter, dialect: dialect)
+        return try ContactFilter(validating: json)
     }
 
     func register(on api: RouterGroup<HeraldRequestContext>) {
@@ -162,7 +161,7 @@ struct SegmentRoutes {
             try issues.throwIfAny()
             let scope = try context.scope()
             var query = ContactListQuery()
-            query.filter = ContactFilterSQL.compile(filter!, dialect: storage.db.dialect)
+            query.apply(filter!, dialect: storage.db.dialect)
             query.limit = 5
             query.includeTotal = true
             let (sample, total) = try await storage.contacts.list(scope, query)
@@ -204,7 +203,7 @@ struct SegmentRoutes {
             if let c = q.cursor(), let k = c.intKey { query.after = .init(sortValue: c.sortValue, key: k) }
             query.includeTotal = q.bool("includeTotal") ?? false
             try q.throwIfIssues()
-            query.filter = try Self.compile(s.filterJSON, dialect: storage.db.dialect)
+            query.apply(try Self.decode(s.filterJSON), dialect: storage.db.dialect)
             let (contacts, total) = try await storage.contacts.list(scope, query)
             let next = contacts.count == query.limit ? contacts.last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) } : nil
             return Paging.envelope(contacts.map { Present.contact($0) }, next: next, total: total)
@@ -230,13 +229,13 @@ struct SegmentRoutes {
 
     func count(_ scope: OrganizationScope, _ filter: ContactFilter) async throws -> Int64 {
         var query = ContactListQuery()
-        query.filter = ContactFilterSQL.compile(filter, dialect: storage.db.dialect)
+        query.apply(filter, dialect: storage.db.dialect)
         return try await storage.contacts.count(scope, query)
     }
 
     func count(_ scope: OrganizationScope, json: String) async throws -> Int64 {
         var query = ContactListQuery()
-        query.filter = try Self.compile(json, dialect: storage.db.dialect)
+        query.apply(try Self.decode(json), dialect: storage.db.dialect)
         return try await storage.contacts.count(scope, query)
     }
 }

@@ -29,6 +29,12 @@ public struct ContactListQuery: Sendable {
     public var zip: String?
     /// A compiled segment or contact filter; when set it replaces the other filters.
     public var filter: SQLFragment?
+    /// Where `filter`'s matches can be read from on SQLite when they are rare: every match
+    /// carries one of these tags (all of them with `filterTagsMatchAll`) or belongs to one of
+    /// these lists. Set by `apply(_:dialect:)`; only a plan choice, never a filter.
+    public var filterTags: [String] = []
+    public var filterTagsMatchAll = false
+    public var filterListIds: [UUID] = []
     public var sort: Sort = .updatedAt
     public var after: Position?
     public var limit: Int = 50
@@ -39,6 +45,15 @@ public struct ContactListQuery: Sendable {
     public var walkBudget = 4000
 
     public init() {}
+
+    /// Filters by a segment's or a campaign's contact filter: its SQL, and its tags and lists as
+    /// candidate sources for the page and the total (see `driver`).
+    public mutating func apply(_ contactFilter: ContactFilter, dialect: SQLDialect) {
+        filter = ContactFilterSQL.compile(contactFilter, dialect: dialect)
+        filterTags = contactFilter.tags
+        filterTagsMatchAll = contactFilter.tagsLogic == .and
+        filterListIds = contactFilter.listIds
+    }
 
     /// The page statement: matching contacts ordered by (sort, id) descending, after the cursor.
     /// The cursor is a row-value comparison so that it seeks in the (org_id, sort, id) index.
@@ -250,6 +265,12 @@ extension ContactListQuery {
                 return try await c.queryOne("SELECT COUNT(*) FROM contacts c WHERE \(direct.sql)", direct.binds)?.int(0) ?? 0
             }
         }
+        if c.dialect == .sqlite, filter != nil, let driver = try await driver(c, scope: scope), driver.estimate < Self.candidateCap {
+            // A filter whose tags or lists hold fewer than `candidateCap` contacts: count those
+            // candidates, re-checked against the whole filter, instead of every contact.
+            let exact = whereClause(scope: scope, dialect: c.dialect, driven: true)
+            return try await c.queryOne("SELECT COUNT(*) FROM contacts c WHERE \(driver.fragment.sql) AND \(exact.sql)", driver.fragment.binds + exact.binds)?.int(0) ?? 0
+        }
         var q = self
         if c.dialect == .sqlite, tagsMatchAll, tags.count > 1 { q.tags = try await rarestFirst(c, scope: scope) }
         let count = q.countSQL(scope: scope, dialect: c.dialect)
@@ -307,8 +328,16 @@ extension ContactListQuery {
             let backlog = try await ContactSearchIndex.backlog(c)
             return Driver(fragment: SQLFragment("c.id IN (\(ContactSearchIndex.candidates))", [.text(match)]), estimate: Int(n + backlog))
         }
-        guard filter == nil, !tags.isEmpty else { return nil }
-        let driving = tagsMatchAll ? [try await rarestFirst(c, scope: scope)[0]] : tags
+        if filter != nil, !filterListIds.isEmpty {
+            let binds = [SQLValue.int(scope.key)] + filterListIds.map { .text($0.uuidString.lowercased()) }
+            let lists = "SELECT id FROM lists WHERE org_id = ? AND uuid IN (\(SQLFragment.placeholders(filterListIds.count)))"
+            let n = try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM list_members WHERE list_id IN (\(lists)) LIMIT ?)",
+                                         binds + [.int(Int64(Self.candidateCap))])?.int(0) ?? 0
+            return Driver(fragment: SQLFragment("c.id IN (SELECT contact_id FROM list_members WHERE list_id IN (\(lists)))", binds), estimate: Int(n))
+        }
+        let (tags, matchAll) = filter == nil ? (tags, tagsMatchAll) : (filterTags, filterTagsMatchAll)
+        guard !tags.isEmpty else { return nil }
+        let driving = matchAll ? [try await rarestFirst(tags, c, scope: scope)[0]] : tags
         let binds = [SQLValue.int(scope.key)] + driving.map { .text($0) }
         let n = try await c.queryOne("""
             SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags WHERE org_id = ? AND tag IN (\(SQLFragment.placeholders(driving.count))) LIMIT ?)
@@ -319,6 +348,10 @@ extension ContactListQuery {
 
     /// The tags ordered by how many contacts carry each (counted up to `candidateCap`), rarest first.
     func rarestFirst(_ c: any SQLConnection, scope: OrganizationScope) async throws -> [String] {
+        try await rarestFirst(tags, c, scope: scope)
+    }
+
+    func rarestFirst(_ tags: [String], _ c: any SQLConnection, scope: OrganizationScope) async throws -> [String] {
         var counted: [(tag: String, count: Int64)] = []
         for tag in Set(tags).sorted() {
             let n = try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags WHERE org_id = ? AND tag = ? LIMIT ?)",
