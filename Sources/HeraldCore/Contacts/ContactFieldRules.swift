@@ -31,23 +31,38 @@ public enum ContactFieldRules {
     /// that neither starts nor ends with it, no whitespace, at most 254 characters (RFC 5321
     /// §4.5.3.1.3 path limit). Deliverability is not checked.
     public static func isPlausibleEmail<S: StringProtocol>(_ value: S) -> Bool {
-        guard !value.isEmpty, value.utf8.count <= maxEmailLength else { return false }
-        // ASCII fast path (the common case): whitespace is space and \t \n \v \f \r; only text
-        // with bytes >= 0x80 needs the Unicode property lookup.
+        // One pass over the UTF-8 bytes (the import checks every row's email: the Character
+        // view's grapheme breaking cost as much as the rest of a row's parsing). The structural
+        // characters `@` and `.` are ASCII, so bytes are exact for them; whitespace is space and
+        // \t \n \v \f \r in ASCII, and only text with bytes >= 0x80 needs the Unicode lookup.
+        var length = 0
+        var at = -1
         var ascii = true
+        var domainHasDot = false
+        var domainFirst: UInt8 = 0
+        var domainLast: UInt8 = 0
         for byte in value.utf8 {
-            if byte >= 0x80 { ascii = false; break }
-            if byte == 0x20 || (0x09...0x0D).contains(byte) { return false }
+            if byte >= 0x80 {
+                ascii = false
+            } else if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                return false
+            }
+            if byte == 0x40 {
+                guard at < 0 else { return false }   // a second `@`
+                at = length
+            } else if at >= 0 {
+                if length == at + 1 { domainFirst = byte }
+                domainLast = byte
+                if byte == 0x2E { domainHasDot = true }
+            }
+            length += 1
+            if length > maxEmailLength { return false }
         }
+        guard at > 0, at < length - 1, domainHasDot, domainFirst != 0x2E, domainLast != 0x2E else { return false }
         if !ascii {
             guard !value.unicodeScalars.contains(where: { $0.properties.isWhitespace }) else { return false }
         }
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return false }
-        let local = parts[0]
-        let domain = parts[1]
-        guard !local.isEmpty, !domain.isEmpty, domain.contains(".") else { return false }
-        return domain.first != "." && domain.last != "."
+        return true
     }
 
     /// Trims and checks an email; an empty value means "no email" and returns `nil` silently.
