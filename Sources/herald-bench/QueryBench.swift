@@ -24,6 +24,12 @@ struct QueryCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print EXPLAIN QUERY PLAN of each kind.")
     var explain = false
 
+    @Option(name: .long, help: "Only these kinds (repeatable): all, tagsAny, tagsAll, state, search, segment.")
+    var kind: [String] = []
+
+    @Option(name: .long, help: "Print the filters of the N slowest queries of each kind and variant.")
+    var slowest: Int = 0
+
     func run() async throws {
         let marker = database + ".contacts"
         let existing = (try? String(contentsOfFile: marker, encoding: .utf8)).flatMap { Int($0) }
@@ -43,9 +49,10 @@ struct QueryCommand: AsyncParsableCommand {
             .map({ OrganizationScope(key: $0.int(0), id: $0.text(1)) }) else { throw BenchError("no organization") }
         var rng = SplitMix64(seed: 7)
         print("kind        variant        p50 ms   p95 ms   max ms   (avg rows, avg total)")
-        for kind in Kind.allCases {
+        for kind in Kind.allCases where self.kind.isEmpty || self.kind.contains(kind.rawValue) {
             for variant in Variant.allCases {
                 var samples: [Double] = []
+                var timed: [(ms: Double, query: String)] = []
                 var rows = 0
                 var totals: Int64 = 0
                 for _ in 0..<iterations {
@@ -61,6 +68,7 @@ struct QueryCommand: AsyncParsableCommand {
                     let t0 = now()
                     let result = try await storage.contacts.list(scope, q)
                     samples.append((now() - t0) * 1000)
+                    if slowest > 0 { timed.append((samples[samples.count - 1], Self.describe(q))) }
                     rows += result.contacts.count
                     totals += result.total ?? 0
                 }
@@ -68,6 +76,9 @@ struct QueryCommand: AsyncParsableCommand {
                 let pad = { (x: String, n: Int) in x.padding(toLength: n, withPad: " ", startingAt: 0) }
                 let avgTotal = variant == .firstPageTotal ? fmt(Double(totals) / Double(iterations), 0) : "-"
                 print("\(pad(kind.rawValue, 12))\(pad(variant.rawValue, 14))\(pad(fmt(s.p50, 2), 9))\(pad(fmt(s.p95, 2), 9))\(pad(fmt(s.max, 2), 9))(\(fmt(Double(rows) / Double(iterations), 0)), \(avgTotal))\(s.p95 < 50 ? "" : "  <-- p95 over 50 ms")")
+                for (ms, query) in timed.sorted(by: { $0.ms > $1.ms }).prefix(slowest) {
+                    print("    \(fmt(ms, 1)) ms: \(query)")
+                }
             }
             if explain {
                 let q = kind.query(&rng)
@@ -75,6 +86,17 @@ struct QueryCommand: AsyncParsableCommand {
             }
         }
         await db.close()
+    }
+
+    /// The filters of a query, for `--slowest`.
+    static func describe(_ q: ContactListQuery) -> String {
+        var parts: [String] = []
+        if let search = q.search { parts.append("search=\"\(search)\"") }
+        if !q.tags.isEmpty { parts.append("tags=\(q.tags)\(q.tagsMatchAll ? " (all)" : " (any)")") }
+        if !q.states.isEmpty { parts.append("states=\(q.states)") }
+        if q.filter != nil { parts.append("filter tags=\(q.filterTags) sql=\(q.filter!.sql) binds=\(q.filter!.binds)") }
+        if let after = q.after { parts.append("after=(\(after.sortValue), \(after.key))") }
+        return parts.joined(separator: " ")
     }
 
     enum Variant: String, CaseIterable {

@@ -241,6 +241,8 @@ struct StoreConformanceTests {
             var inList = ContactFilter()
             inList.listIds = [try #require(UUID(uuidString: list.id))]
             inList.tags = ["three"]
+            var inVirginia = ContactFilter()
+            inVirginia.states = ["VA"]
             let cases: [(String, ContactListQuery, Set<Int>)] = [
                 ("substring", query { $0.search = "anna" }, [0, 5, 10, 15]),
                 ("inner substring", query { $0.search = "nna" }, [0, 5, 10, 15]),
@@ -267,6 +269,8 @@ struct StoreConformanceTests {
                 ("segment read from its tags", query { $0.apply(segment, dialect: storage.db.dialect) }, [0, 6, 12, 18]),
                 ("segment with all tags and an excluded one", query { $0.apply(allTags, dialect: storage.db.dialect) }, [6, 12, 18]),
                 ("segment read from its list", query { $0.apply(inList, dialect: storage.db.dialect) }, [0, 3, 6, 9]),
+                ("segment read from its states", query { $0.apply(inVirginia, dialect: storage.db.dialect) }, [5, 8, 11, 14, 17]),
+                ("tag and state", query { $0.tags = ["five"]; $0.states = ["nc"] }, [0, 15]),
             ]
             for (synced, (name, base, expected)) in [false, true].flatMap({ synced in cases.map { (synced, $0) } }) {
                 if synced && name == cases[0].0 { try await storage.contacts.syncSearchIndex() }

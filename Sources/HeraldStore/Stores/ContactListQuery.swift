@@ -30,11 +30,13 @@ public struct ContactListQuery: Sendable {
     /// A compiled segment or contact filter; when set it replaces the other filters.
     public var filter: SQLFragment?
     /// Where `filter`'s matches can be read from on SQLite when they are rare: every match
-    /// carries one of these tags (all of them with `filterTagsMatchAll`) or belongs to one of
-    /// these lists. Set by `apply(_:dialect:)`; only a plan choice, never a filter.
+    /// carries one of these tags (all of them with `filterTagsMatchAll`), belongs to one of
+    /// these lists and lives in one of these states. Set by `apply(_:dialect:)`; only a plan
+    /// choice, never a filter.
     public var filterTags: [String] = []
     public var filterTagsMatchAll = false
     public var filterListIds: [UUID] = []
+    public var filterStates: [String] = []
     public var sort: Sort = .updatedAt
     public var after: Position?
     public var limit: Int = 50
@@ -53,6 +55,7 @@ public struct ContactListQuery: Sendable {
         filterTags = contactFilter.tags
         filterTagsMatchAll = contactFilter.tagsLogic == .and
         filterListIds = contactFilter.listIds
+        filterStates = contactFilter.states
     }
 
     /// The page statement: matching contacts ordered by (sort, id) descending, after the cursor.
@@ -198,8 +201,11 @@ extension ContactListQuery {
         var groups = [whole]
         let words = term.split(separator: " ")
         if words.count == 2 {
-            guard let word = trigrams(words[0]) ?? trigrams(words[1]) else { return nil }
-            groups.append(word)
+            // First name starting with one word and last name with the other: a matching row
+            // holds the trigrams of both (of the one that has any, when the other is shorter).
+            let both = [trigrams(words[0]), trigrams(words[1])].compactMap { $0 }
+            guard !both.isEmpty else { return nil }
+            groups.append("(" + both.joined(separator: " AND ") + ")")
         }
         let digits = term.filter(\.isNumber)
         if digits.count >= 3 && digits.count != term.count, let d = trigrams(Substring(digits)) { groups.append(d) }
@@ -322,6 +328,21 @@ extension ContactListQuery {
 
     /// The candidate set of the search (trigram index) or of the tags, with its size.
     func driver(_ c: any SQLConnection, scope: OrganizationScope) async throws -> Driver? {
+        if searchMatch != nil { return try await membershipDriver(c, scope: scope) }
+        let byMembership = try await membershipDriver(c, scope: scope)
+        let states = filter == nil ? self.states : filterStates
+        guard !states.isEmpty else { return byMembership }
+        // The states' rows of the (org_id, UPPER(state), updated_at) index, when there are
+        // fewer of them than of the tags' or lists' candidates.
+        let binds = [SQLValue.int(scope.key)] + states.map { .text($0.uppercased()) }
+        let inStates = "SELECT id FROM contacts WHERE org_id = ? AND UPPER(state) IN (\(SQLFragment.placeholders(states.count)))"
+        let n = try await c.queryOne("SELECT COUNT(*) FROM (\(inStates) LIMIT ?)", binds + [.int(Int64(Self.candidateCap))])?.int(0) ?? 0
+        if let byMembership, byMembership.estimate <= n { return byMembership }
+        return Driver(fragment: SQLFragment("c.id IN (\(inStates))", binds), estimate: Int(n))
+    }
+
+    /// The candidates of the search's trigram index, or of the filter's lists or tags.
+    func membershipDriver(_ c: any SQLConnection, scope: OrganizationScope) async throws -> Driver? {
         if let match = searchMatch {
             let n = try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM contacts_search WHERE contacts_search MATCH ? LIMIT ?)",
                                          [.text(match), .int(Int64(Self.candidateCap))])?.int(0) ?? 0
@@ -337,11 +358,22 @@ extension ContactListQuery {
         }
         let (tags, matchAll) = filter == nil ? (tags, tagsMatchAll) : (filterTags, filterTagsMatchAll)
         guard !tags.isEmpty else { return nil }
-        let driving = matchAll ? [try await rarestFirst(tags, c, scope: scope)[0]] : tags
+        let ordered = matchAll ? try await rarestFirst(tags, c, scope: scope) : tags
+        let driving = matchAll ? [ordered[0]] : tags
         let binds = [SQLValue.int(scope.key)] + driving.map { .text($0) }
         let n = try await c.queryOne("""
             SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags WHERE org_id = ? AND tag IN (\(SQLFragment.placeholders(driving.count))) LIMIT ?)
             """, binds + [.int(Int64(Self.candidateCap))])?.int(0) ?? 0
+        if matchAll, ordered.count > 1 {
+            // All of the tags: intersect them in the tag index (the rarest tag's rows, each
+            // probed for the others by primary key), so that only contacts carrying every tag
+            // are read from the table. The estimate stays the rarest tag's count.
+            let others = ordered.dropFirst()
+            let probes = others.map { _ in "EXISTS (SELECT 1 FROM contact_tags t2 WHERE t2.contact_id = t1.contact_id AND t2.tag = ?)" }
+            return Driver(fragment: SQLFragment("c.id IN (SELECT t1.contact_id FROM contact_tags t1 WHERE t1.org_id = ? AND t1.tag = ? AND \(probes.joined(separator: " AND ")))",
+                                                binds + others.map { .text($0) }),
+                          estimate: Int(n))
+        }
         return Driver(fragment: SQLFragment("c.id IN (SELECT contact_id FROM contact_tags WHERE org_id = ? AND tag IN (\(SQLFragment.placeholders(driving.count))))", binds),
                       estimate: Int(n))
     }
