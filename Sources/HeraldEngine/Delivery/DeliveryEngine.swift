@@ -11,8 +11,10 @@ import Synchronization
 public struct DeliveryConfiguration: Sendable {
     /// Campaigns an organization may run at once; the rest wait in `pending` (API.md §5.1).
     public var maxRunningPerOrganization = 2
-    /// Messages claimed per batch (lower for slow senders so that few are ever in flight).
-    public var batchSize = 1000
+    /// Messages claimed per batch. A batch never holds more than one second of its sender's
+    /// rate (`Dispatcher.prepare`), so this only matters for senders faster than it: it bounds
+    /// what one statement claims and records, and what a crash can leave in flight.
+    public var batchSize = 4000
     /// Attempts before a retryable error becomes a failure.
     public var maxAttempts = 5
     /// First retry delay; doubles each attempt, with jitter, up to `maxBackoff`.
