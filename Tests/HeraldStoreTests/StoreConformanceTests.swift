@@ -243,6 +243,24 @@ struct StoreConformanceTests {
             inList.tags = ["three"]
             var inVirginia = ContactFilter()
             inVirginia.states = ["VA"]
+            var anyButExcluded = ContactFilter()
+            anyButExcluded.tags = ["three", "five"]
+            anyButExcluded.excludeTags = ["five"]
+            var contradiction = ContactFilter()
+            contradiction.tags = ["even"]
+            contradiction.excludeTags = ["even", "five"]
+            var allButExcluded = ContactFilter()
+            allButExcluded.tags = ["even", "three"]
+            allButExcluded.tagsLogic = .and
+            allButExcluded.excludeTags = ["three"]
+            var everyPart = inList
+            everyPart.tags = ["even"]
+            everyPart.excludeTags = ["five"]
+            everyPart.states = ["NC"]
+            var statesAndTags = ContactFilter()
+            statesAndTags.states = ["VA"]
+            statesAndTags.tags = ["even", "three"]
+            statesAndTags.excludeTags = ["five"]
             let cases: [(String, ContactListQuery, Set<Int>)] = [
                 ("substring", query { $0.search = "anna" }, [0, 5, 10, 15]),
                 ("inner substring", query { $0.search = "nna" }, [0, 5, 10, 15]),
@@ -271,6 +289,11 @@ struct StoreConformanceTests {
                 ("segment read from its list", query { $0.apply(inList, dialect: storage.db.dialect) }, [0, 3, 6, 9]),
                 ("segment read from its states", query { $0.apply(inVirginia, dialect: storage.db.dialect) }, [5, 8, 11, 14, 17]),
                 ("tag and state", query { $0.tags = ["five"]; $0.states = ["nc"] }, [0, 15]),
+                ("segment with an any-of tag also excluded", query { $0.apply(anyButExcluded, dialect: storage.db.dialect) }, [3, 6, 9, 12, 18]),
+                ("segment excluding its only tag", query { $0.apply(contradiction, dialect: storage.db.dialect) }, []),
+                ("segment requiring an excluded tag", query { $0.apply(allButExcluded, dialect: storage.db.dialect) }, []),
+                ("segment of list, tag, excluded tag and state", query { $0.apply(everyPart, dialect: storage.db.dialect) }, [6]),
+                ("segment of states narrowed by tags", query { $0.apply(statesAndTags, dialect: storage.db.dialect) }, [8, 14]),
             ]
             for (synced, (name, base, expected)) in [false, true].flatMap({ synced in cases.map { (synced, $0) } }) {
                 if synced && name == cases[0].0 { try await storage.contacts.syncSearchIndex() }

@@ -23,6 +23,8 @@ public enum ContactFilterSQL {
     }
 
     public static func compile(_ filter: ContactFilter, dialect: SQLDialect) -> SQLFragment {
+        // A contradiction in the tag parts matches nothing, whatever the rest says.
+        if filter.tagsMatchNoContact { return .alwaysFalse }
         var parts: [SQLFragment] = []
         // Tag rows always carry their contact's organization, so the (contact_id, tag) primary key
         // alone answers each probe.
@@ -31,7 +33,9 @@ public enum ContactFilterSQL {
             if filter.tagsLogic == .and {
                 for tag in filter.tags { parts.append(SQLFragment("\(tagExists) = ?)", [.text(tag)])) }
             } else {
-                parts.append(SQLFragment("\(tagExists) IN (\(SQLFragment.placeholders(filter.tags.count))))", filter.tags.map { .text($0) }))
+                // Tags that are also excluded cannot make a contact match (`effectiveTags`).
+                let tags = filter.effectiveTags
+                parts.append(SQLFragment("\(tagExists) IN (\(SQLFragment.placeholders(tags.count))))", tags.map { .text($0) }))
             }
         }
         if !filter.excludeTags.isEmpty {

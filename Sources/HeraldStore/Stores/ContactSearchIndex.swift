@@ -12,7 +12,7 @@ enum ContactSearchIndex {
     /// The ids a search must check for the FTS5 query bound as its `?`: the index's matches,
     /// plus every contact the index does not cover yet.
     static let candidates = """
-        SELECT rowid FROM contacts_search WHERE contacts_search MATCH ? \
+        SELECT rowid AS id FROM contacts_search WHERE contacts_search MATCH ? \
         UNION ALL SELECT contact_id FROM contacts_search_pending \
         UNION ALL SELECT id FROM contacts WHERE id > (SELECT last_id FROM contacts_search_state)
         """
