@@ -94,6 +94,13 @@ public struct ContactFilter: Sendable, Hashable, Codable {
             && cities.isEmpty && conditions.isEmpty
     }
 
+    /// Whether deciding a match reads the contact's own fields (states, zips, cities,
+    /// conditions) rather than only its tags and list memberships. Stores use it to choose
+    /// plans; it never changes which contacts match.
+    public var readsContactFields: Bool {
+        !states.isEmpty || !zips.isEmpty || !cities.isEmpty || !conditions.isEmpty
+    }
+
     /// Validates request JSON, reporting every failing field as `path.key` (`filter.tagsLogic`,
     /// `filter.conditions[2].op`; plain `tagsLogic` when `path` is empty). Unknown keys are
     /// ignored; JSON `null` for a key is the same as leaving it out.

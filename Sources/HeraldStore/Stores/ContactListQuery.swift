@@ -44,6 +44,9 @@ public struct ContactListQuery: Sendable {
     /// other, see `ContactFilter.tagsMatchNoContact`): pages are empty and the total is 0
     /// without reading anything.
     public var filterMatchesNothing = false
+    /// True when `filter` is decided by tags and list memberships alone (see
+    /// `ContactFilter.readsContactFields`).
+    public var filterReadsOnlyMemberships = false
     public var sort: Sort = .updatedAt
     public var after: Position?
     public var limit: Int = 50
@@ -65,6 +68,7 @@ public struct ContactListQuery: Sendable {
         filterListIds = contactFilter.listIds
         filterStates = contactFilter.states
         filterMatchesNothing = contactFilter.tagsMatchNoContact
+        filterReadsOnlyMemberships = !contactFilter.readsContactFields
     }
 
     /// The page statement: matching contacts ordered by (sort, id) descending, after the cursor.
@@ -249,6 +253,8 @@ extension ContactListQuery {
         var estimate: Int
         /// Whether index probes narrow the source before contact rows are read.
         var narrowed: Bool
+        /// What reading the candidates costs, in walked rows.
+        var cost: Double
     }
 
     var hasSelectiveFilter: Bool { filter != nil || searchTerm != nil || !tags.isEmpty }
@@ -258,30 +264,47 @@ extension ContactListQuery {
     /// PostgreSQL plans the single page statement from its statistics. SQLite has no
     /// per-value statistics and would always walk the (org_id, sort, id) index, which is fast
     /// for frequent matches and a scan of the organization for rare ones. So a filtered page
-    /// there is read in steps: (1) the first `walkBudget` rows after the cursor in sort order,
-    /// filtered — done when that fills the page or reaches the end; (2) otherwise, for the
-    /// rest, either the candidate rows of the search's trigram index or of the rarest tag
-    /// (sorted, when there are fewer of them than the walk would still read at the density it
-    /// saw), or the walk continued.
+    /// there is read in steps: (1) the first rows after the cursor in sort order, filtered —
+    /// done when that fills the page or reaches the end; (2) otherwise, for the rest, either
+    /// the filter's candidates (see `driver`) sorted, when reading them costs less than the
+    /// walk would still cost at the density it saw, or the walk continued.
+    ///
+    /// A filter of tags and lists alone is decided by index probes on the walked entry's id,
+    /// and SQLite reads a walked contact's row only once it matches (its deferred seek), so
+    /// such a walk costs a fraction of a row read per row and step 1 goes
+    /// `membershipWalkFactor` times further.
     func page(_ c: any SQLConnection, scope: OrganizationScope) async throws -> [SQLRow] {
         if filter != nil, filterMatchesNothing { return [] }
         let plain = pageSQL(scope: scope, dialect: c.dialect)
         guard c.dialect == .sqlite, hasSelectiveFilter else { return try await c.query(plain.sql, plain.binds) }
-        let walk = walkSQL(scope: scope)
-        let found = try await c.query(walk.sql, walk.binds)
-        if found.count >= limit { return found }
-        let edge = edgeSQL(scope: scope)
-        guard let last = try await c.queryOne(edge.sql, edge.binds) else { return found }
+        let walkKind = self.walkKind
+        let budget = walkBudget * walkKind.factor
+        let edge = edgeSQL(scope: scope, budget: budget)
+        let found: [SQLRow]
+        let last: SQLRow
+        if walkKind != .rows {
+            // Fewer rows than the budget are left: walking all of them is the cheapest.
+            guard let edgeRow = try await c.queryOne(edge.sql, edge.binds) else { return try await c.query(plain.sql, plain.binds) }
+            last = edgeRow
+            let walk = boundedWalkSQL(scope: scope, through: Position(sortValue: last.int(0), key: last.int(1)))
+            found = try await c.query(walk.sql, walk.binds)
+            if found.count >= limit { return found }
+        } else {
+            let walk = walkSQL(scope: scope)
+            found = try await c.query(walk.sql, walk.binds)
+            if found.count >= limit { return found }
+            guard let edgeRow = try await c.queryOne(edge.sql, edge.binds) else { return found }
+            last = edgeRow
+        }
         var rest = self
         rest.after = Position(sortValue: last.int(0), key: last.int(1))
         rest.limit = limit - found.count
-        // Rows the continued walk would still read at the density the first step saw, against
-        // the candidates: a candidate costs about as much as a walked row when it is read from
-        // the table directly, and much less when index probes drop most candidates first.
-        let walkCost = Double(rest.limit) * Double(walkBudget) / max(Double(found.count), 0.5)
+        // What the continued walk would still cost at the density the first step saw, in
+        // walked rows, against the candidates (see `driver` for their cost).
+        let rowCost = walkKind.rowCost
+        let walkCost = Double(rest.limit) * Double(budget) / max(Double(found.count), 0.5) * rowCost
         let cap = Int(min(Double(Self.candidateCap), walkCost / Self.narrowedCandidateCost) + 1)
-        if let driver = try await driver(c, scope: scope, cap: cap),
-           Double(driver.estimate) * (driver.narrowed ? Self.narrowedCandidateCost : Self.candidateCost) < walkCost {
+        if let driver = try await driver(c, scope: scope, cap: cap), driver.cost < walkCost {
             let driven = rest.drivenSQL(scope: scope, driver: driver.fragment)
             return found + (try await c.query(driven.sql, driven.binds))
         }
@@ -289,10 +312,49 @@ extension ContactListQuery {
         return found + (try await c.query(more.sql, more.binds))
     }
 
+    /// How step 1 of `page` walks.
+    enum WalkKind {
+        /// Tags and lists decide alone: rows are read only for matches.
+        case memberships
+        /// Tags or lists are checked first (by index probes), then the contact's fields: rows
+        /// are read only for contacts that pass the probes.
+        case membershipsFirst
+        /// Every walked row is read.
+        case rows
+
+        /// How many times `walkBudget` step 1 walks.
+        var factor: Int {
+            switch self {
+            case .memberships: 4
+            case .membershipsFirst: 2
+            case .rows: 1
+            }
+        }
+
+        /// A walked row's cost in rows that are read (measured on 1M contacts: a walked
+        /// entry with its probes ~0.5–0.7 µs, with the row read and checked ~1.5 µs).
+        var rowCost: Double {
+            switch self {
+            case .memberships: 0.4
+            case .membershipsFirst: 0.7
+            case .rows: 1
+            }
+        }
+    }
+
+    var walkKind: WalkKind {
+        if filter != nil {
+            if filterReadsOnlyMemberships { return .memberships }
+            return filterTags.isEmpty && filterListIds.isEmpty ? .rows : .membershipsFirst
+        }
+        if tags.isEmpty || searchTerm != nil { return .rows }
+        return isTagsOnly ? .memberships : .membershipsFirst
+    }
+
     /// The cost of a candidate read from the table and sorted, in walked rows.
     static let candidateCost = 1.5
-    /// The cost of a candidate that index probes narrow first, in walked rows (measured on 1M
-    /// contacts: a probe of the tag index is ~0.4 µs, a walked row with its filter ~1.5 µs).
+    /// The cost of one index probe on a candidate, in walked rows (measured on 1M contacts: a
+    /// probe of the tag index is ~0.4–0.7 µs, a walked row with its filter ~1.5 µs).
     static let narrowedCandidateCost = 0.5
 
     /// The total of matching contacts (ignores pagination).
@@ -344,9 +406,22 @@ extension ContactListQuery {
             """, window.binds + filter.binds + [.int(Int64(limit))])
     }
 
-    /// The position of the last row of step 1's window, when the window was full.
-    func edgeSQL(scope: OrganizationScope) -> SQLFragment {
-        windowSQL(scope: scope, select: "c.\(sort.column), c.id", limit: 1, offset: walkBudget - 1)
+    /// The position of the last row of step 1's window of `budget` rows, when the window was full.
+    func edgeSQL(scope: OrganizationScope, budget: Int) -> SQLFragment {
+        windowSQL(scope: scope, select: "c.\(sort.column), c.id", limit: 1, offset: budget - 1)
+    }
+
+    /// Step 1 of `page` for a filter that checks memberships first: the page statement down to
+    /// `edge` (inclusive), so that SQLite walks the sort index and reads a row only once its
+    /// probes pass.
+    func boundedWalkSQL(scope: OrganizationScope, through edge: Position) -> SQLFragment {
+        let sort = sort.column
+        var parts = [whereClause(scope: scope, dialect: .sqlite),
+                     SQLFragment("(c.\(sort), c.id) >= (?, ?)", [.int(edge.sortValue), .int(edge.key)])]
+        if let after { parts.append(SQLFragment("(c.\(sort), c.id) < (?, ?)", [.int(after.sortValue), .int(after.key)])) }
+        let filter = SQLFragment.join(parts, with: "AND")
+        return SQLFragment("SELECT \(ContactStore.columns) FROM contacts c WHERE \(filter.sql) ORDER BY c.\(sort) DESC, c.id DESC LIMIT ?",
+                           filter.binds + [.int(Int64(limit))])
     }
 
     func windowSQL(scope: OrganizationScope, select: String, limit: Int, offset: Int?) -> SQLFragment {
@@ -386,11 +461,14 @@ extension ContactListQuery {
     func driver(_ c: any SQLConnection, scope: OrganizationScope, cap: Int = candidateCap) async throws -> Driver? {
         let parts = candidateParts
         var best: (source: CandidateSource, count: Int)?
-        func consider(_ source: CandidateSource, counted: Int? = nil) async throws {
+        // Exact counts, reused when the intersection of the parts is priced.
+        var known: [IntersectionArm.Key: Int] = [:]
+        func consider(_ source: CandidateSource, key: IntersectionArm.Key, counted: Int? = nil) async throws {
             // Counting further than the best source so far cannot change the choice.
             let limit = min(cap, (best?.count ?? cap - 1) + 1)
             let n: Int
             if let counted { n = min(counted, limit) } else { n = try await source.count(c, limit: limit) }
+            if n < limit { known[key] = n }
             if best == nil || n < best!.count { best = (source, n) }
         }
         if let match = searchMatch {
@@ -405,7 +483,7 @@ extension ContactListQuery {
                 try await consider(CandidateSource(kind: .lists, sql: """
                     SELECT s.contact_id FROM list_members s WHERE s.list_id IN \
                     (SELECT id FROM lists WHERE org_id = ? AND uuid IN (\(SQLFragment.placeholders(parts.lists.count))))
-                    """, binds: binds))
+                    """, binds: binds), key: .lists(parts.lists))
             }
             if !parts.tags.isEmpty {
                 if parts.tagsAll {
@@ -414,17 +492,17 @@ extension ContactListQuery {
                     try await consider(CandidateSource(kind: .tags(driving: [rarest.tag]),
                                                        sql: "SELECT s.contact_id FROM contact_tags s WHERE s.org_id = ? AND s.tag = ?",
                                                        binds: [.int(scope.key), .text(rarest.tag)]),
-                                       counted: Int(rarest.count))
+                                       key: .tags([rarest.tag]), counted: Int(rarest.count))
                 } else {
                     try await consider(CandidateSource(kind: .tags(driving: parts.tags), sql: """
                         SELECT s.contact_id FROM contact_tags s WHERE s.org_id = ? AND s.tag IN (\(SQLFragment.placeholders(parts.tags.count)))
-                        """, binds: [.int(scope.key)] + parts.tags.map { .text($0) }))
+                        """, binds: [.int(scope.key)] + parts.tags.map { .text($0) }), key: .tags(parts.tags))
                 }
             }
             if !parts.states.isEmpty {
                 try await consider(CandidateSource(kind: .states, sql: """
                     SELECT s.id FROM contacts s WHERE s.org_id = ? AND UPPER(s.state) IN (\(SQLFragment.placeholders(parts.states.count)))
-                    """, binds: [.int(scope.key)] + parts.states.map { .text($0.uppercased()) }))
+                    """, binds: [.int(scope.key)] + parts.states.map { .text($0.uppercased()) }), key: .states(parts.states))
             }
         }
         guard let best else { return nil }
@@ -433,8 +511,22 @@ extension ContactListQuery {
         if !probes.isEmpty {
             narrowed += (best.source.hasWhere ? " AND " : " WHERE ") + probes.map { "(\($0.sql))" }.joined(separator: " AND ")
         }
-        return Driver(fragment: SQLFragment("c.id IN (\(narrowed))", best.source.binds + probes.flatMap(\.binds)),
-                      estimate: best.count, narrowed: !probes.isEmpty)
+        // Each probe settles a tag or list part in the indexes; states that do not drive still
+        // need each surviving candidate's row.
+        var drivesStates = false
+        if case .states = best.source.kind { drivesStates = true }
+        var perCandidate = Self.candidateCost
+        if !probes.isEmpty {
+            perCandidate = Double(probes.count) * Self.narrowedCandidateCost
+            if !parts.states.isEmpty && !drivesStates { perCandidate += Self.candidateCost }
+        }
+        let chosen = Driver(fragment: SQLFragment("c.id IN (\(narrowed))", best.source.binds + probes.flatMap(\.binds)),
+                            estimate: best.count, narrowed: !probes.isEmpty, cost: Double(best.count) * perCandidate)
+        // When even the smallest part reached the cap, so does any intersection's estimate.
+        if searchMatch == nil, best.count < cap, let merged = try await intersectionDriver(c, scope: scope, budget: chosen.cost, known: known) {
+            return merged
+        }
+        return chosen
     }
 
     /// The parts of the query that can select or narrow candidates: from the segment or
@@ -496,10 +588,7 @@ extension ContactListQuery {
                     probes.append(SQLFragment("\(tagProbe) IN (\(SQLFragment.placeholders(parts.tags.count))))", parts.tags.map { .text($0) }))
                 }
             }
-            if !parts.excludeTags.isEmpty {
-                probes.append(SQLFragment("NOT \(tagProbe) IN (\(SQLFragment.placeholders(parts.excludeTags.count))))",
-                                          parts.excludeTags.map { .text($0) }))
-            }
+            if let exclusion = ContactListQuery.exclusionProbe(parts.excludeTags, id: id) { probes.append(exclusion) }
             if !parts.lists.isEmpty, !kind.isLists {
                 probes.append(SQLFragment("""
                     EXISTS (SELECT 1 FROM list_members p WHERE p.contact_id = \(id) AND p.list_id IN \
