@@ -40,9 +40,14 @@ public protocol SQLConnection {
     /// Runs a statement once per element of `rows` (one prepared statement, inside the caller's
     /// transaction); the fast path of bulk writes.
     func executeMany(_ sql: String, _ rows: [[SQLValue]]) async throws
+    /// Counts of filter parts shared by the connections of one database, for plan choices
+    /// (SQLite); nil where the engine plans from its own statistics.
+    var filterPartCounts: FilterPartCounts? { get }
 }
 
 extension SQLConnection {
+    public var filterPartCounts: FilterPartCounts? { nil }
+
     public func queryOne(_ sql: String, _ binds: [SQLValue]) async throws -> SQLRow? {
         try await query(sql, binds).first
     }

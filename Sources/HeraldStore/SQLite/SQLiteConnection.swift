@@ -11,7 +11,11 @@ public final class SQLiteConnection: SQLConnection, @unchecked Sendable {
     private var statements: [String: OpaquePointer] = [:]
 
     /// Opens (creating if needed) the database file at `path` in WAL mode.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// Shared with the other connections of its `SQLiteDatabase` (see `FilterPartCounts`).
+    public let filterPartCounts: FilterPartCounts?
+
+    public init(path: String, readOnly: Bool = false, filterPartCounts: FilterPartCounts? = nil) throws {
+        self.filterPartCounts = filterPartCounts
         var handle: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI

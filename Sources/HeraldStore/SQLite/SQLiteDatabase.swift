@@ -10,11 +10,12 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public init(path: String, readers readerCount: Int = 4) throws {
         self.path = path
-        let writerConnection = try SQLiteConnection(path: path)
+        let counts = FilterPartCounts()
+        let writerConnection = try SQLiteConnection(path: path, filterPartCounts: counts)
         self.writer = ConnectionPool([writerConnection])
         var readerConnections: [SQLiteConnection] = []
         for _ in 0..<max(1, readerCount) {
-            readerConnections.append(try SQLiteConnection(path: path))
+            readerConnections.append(try SQLiteConnection(path: path, filterPartCounts: counts))
         }
         self.readers = ConnectionPool(readerConnections)
     }

@@ -462,12 +462,16 @@ extension ContactListQuery {
         let parts = candidateParts
         var best: (source: CandidateSource, count: Int)?
         // Exact counts, reused when the intersection of the parts is priced.
-        var known: [IntersectionArm.Key: Int] = [:]
-        func consider(_ source: CandidateSource, key: IntersectionArm.Key, counted: Int? = nil) async throws {
+        var known: [FilterPart: Int] = [:]
+        func consider(_ source: CandidateSource, key: FilterPart, counted: Int? = nil) async throws {
             // Counting further than the best source so far cannot change the choice.
             let limit = min(cap, (best?.count ?? cap - 1) + 1)
             let n: Int
-            if let counted { n = min(counted, limit) } else { n = try await source.count(c, limit: limit) }
+            if let counted {
+                n = min(counted, limit)
+            } else {
+                n = try await Self.count(key, scope: scope, limit: limit, c) { try await source.count(c, limit: $0) }
+            }
             if n < limit { known[key] = n }
             if best == nil || n < best!.count { best = (source, n) }
         }
@@ -599,6 +603,14 @@ extension ContactListQuery {
         }
     }
 
+    /// A filter part's rows counted up to `limit`, through the connection's recent counts when
+    /// it has them (SQLite).
+    static func count(_ part: FilterPart, scope: OrganizationScope, limit: Int, _ c: any SQLConnection,
+                      measure: (Int) async throws -> Int) async throws -> Int {
+        guard let counts = c.filterPartCounts else { return try await measure(limit) }
+        return try await counts.count(org: scope.key, part: part, limit: limit, measure: measure)
+    }
+
     /// The tags ordered by how many contacts carry each (counted up to `candidateCap`), rarest first.
     func rarestFirst(_ c: any SQLConnection, scope: OrganizationScope) async throws -> [String] {
         try await rarestFirst(tags, c, scope: scope)
@@ -616,8 +628,10 @@ extension ContactListQuery {
         var counted: [(tag: String, count: Int64)] = []
         var bound = Int64(cap)
         for tag in Set(tags).sorted() {
-            let n = try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags WHERE org_id = ? AND tag = ? LIMIT ?)",
-                                         [.int(scope.key), .text(tag), .int(bound)])?.int(0) ?? 0
+            let n = Int64(try await Self.count(.tags([tag]), scope: scope, limit: Int(bound), c) { limit in
+                Int(try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags WHERE org_id = ? AND tag = ? LIMIT ?)",
+                                         [.int(scope.key), .text(tag), .int(Int64(limit))])?.int(0) ?? 0)
+            })
             counted.append((tag, n))
             bound = min(bound, n + 1)
         }
