@@ -303,6 +303,9 @@ extension ContactListQuery {
         // walked rows, against the candidates (see `driver` for their cost).
         let rowCost = walkKind.rowCost
         let walkCost = Double(rest.limit) * Double(budget) / max(Double(found.count), 0.5) * rowCost
+        if let byStates = try await rest.stateWalk(c, scope: scope, walked: budget, found: found.count) {
+            return found + byStates
+        }
         let cap = Int(min(Double(Self.candidateCap), walkCost / Self.narrowedCandidateCost) + 1)
         if let driver = try await driver(c, scope: scope, cap: cap), driver.cost < walkCost {
             let driven = rest.drivenSQL(scope: scope, driver: driver.fragment)

@@ -5,6 +5,8 @@ import Synchronization
 /// `lists` and `states`, which make equal parts equal (order, repeats, state case).
 public enum FilterPart: Hashable, Sendable {
     case tagSet(Set<String>), listSet(Set<UUID>), stateSet(Set<String>)
+    /// The organization's contacts.
+    case everyContact
     static func tags(_ t: [String]) -> FilterPart { .tagSet(Set(t)) }
     static func lists(_ l: [UUID]) -> FilterPart { .listSet(Set(l)) }
     static func states(_ s: [String]) -> FilterPart { .stateSet(Set(s.map { $0.uppercased() })) }
