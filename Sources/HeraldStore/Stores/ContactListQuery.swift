@@ -265,14 +265,16 @@ extension ContactListQuery {
     /// per-value statistics and would always walk the (org_id, sort, id) index, which is fast
     /// for frequent matches and a scan of the organization for rare ones. So a filtered page
     /// there is read in steps: (1) the first rows after the cursor in sort order, filtered —
-    /// done when that fills the page or reaches the end; (2) otherwise, for the rest, either
-    /// the filter's candidates (see `driver`) sorted, when reading them costs less than the
-    /// walk would still cost at the density it saw, or the walk continued.
+    /// done when that fills the page or reaches the end; (2) otherwise, for the rest: the
+    /// filter's states walked one by one when the density seen says their windows fill the
+    /// page (`stateWalk`); else the filter's candidates (see `driver`) sorted, when reading
+    /// them costs less than the walk would still cost at the density it saw; else the walk
+    /// continued.
     ///
-    /// A filter of tags and lists alone is decided by index probes on the walked entry's id,
-    /// and SQLite reads a walked contact's row only once it matches (its deferred seek), so
-    /// such a walk costs a fraction of a row read per row and step 1 goes
-    /// `membershipWalkFactor` times further.
+    /// Tag and list parts are decided by index probes on the walked entry's id, and SQLite
+    /// reads a walked contact's row only once it needs one of its fields (its deferred seek),
+    /// so a walk of a filter that checks those parts first costs a fraction of a row read per
+    /// row and step 1 goes further (`WalkKind`).
     func page(_ c: any SQLConnection, scope: OrganizationScope) async throws -> [SQLRow] {
         if filter != nil, filterMatchesNothing { return [] }
         let plain = pageSQL(scope: scope, dialect: c.dialect)
