@@ -45,8 +45,8 @@ extension ContactListQuery {
         guard Double(limit) / density <= Double(stateWindow) else { return nil }
         var rows: [SQLRow] = []
         for state in states {
-            let edge = try await c.queryOne(stateEdgeSQL(scope: scope, state: state).sql, stateEdgeSQL(scope: scope, state: state).binds)
-                .map { Position(sortValue: $0.int(0), key: $0.int(1)) }
+            let window = stateEdgeSQL(scope: scope, state: state)
+            let edge = try await c.queryOne(window.sql, window.binds).map { Position(sortValue: $0.int(0), key: $0.int(1)) }
             let page = stateWalkSQL(scope: scope, state: state, through: edge)
             let got = try await c.query(page.sql, page.binds)
             if got.count < limit, edge != nil { return nil }
