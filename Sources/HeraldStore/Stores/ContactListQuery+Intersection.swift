@@ -51,22 +51,23 @@ extension ContactListQuery {
                 (SELECT id FROM lists WHERE org_id = ? AND uuid IN (\(SQLFragment.placeholders(lists.count))))
                 """, binds: [.int(scope.key)] + lists.map { .text($0.uuidString.lowercased()) }, weight: IntersectionArm.sorted, key: .lists(lists)))
         }
-        if !parts.states.isEmpty {
-            let states = Array(Set(parts.states.map { $0.uppercased() })).sorted()
-            arms.append(IntersectionArm(sql: "SELECT id FROM contacts WHERE org_id = ? AND UPPER(state) IN (\(SQLFragment.placeholders(states.count)))",
-                                        binds: [.int(scope.key)] + states.map { .text($0) }, weight: IntersectionArm.sorted, key: .states(states)))
-        }
+        if !parts.states.isEmpty { arms.append(Self.statesArm(parts.states, scope: scope)) }
         return arms
+    }
+
+    /// The contacts living in `states` (any case) as a stream.
+    static func statesArm(_ states: [String], scope: OrganizationScope) -> IntersectionArm {
+        let states = Array(Set(states.map { $0.uppercased() })).sorted()
+        return IntersectionArm(sql: "SELECT id FROM contacts WHERE org_id = ? AND UPPER(state) IN (\(SQLFragment.placeholders(states.count)))",
+                               binds: [.int(scope.key)] + states.map { .text($0) }, weight: IntersectionArm.sorted, key: .states(states))
     }
 
     /// The intersection of the filter's positive parts as a driver, when it costs less than
     /// `budget` walked rows; nil when the filter has fewer than two positive parts or the
     /// merge would read too many ids. Each part is counted only as far as the budget allows.
-    func intersectionDriver(_ c: any SQLConnection, scope: OrganizationScope, budget: Double,
-                            known: [FilterPart: Int] = [:]) async throws -> Driver? {
+    func intersectionDriver(_ c: any SQLConnection, scope: OrganizationScope, budget: Double) async throws -> Driver? {
         let parts = candidateParts
-        // Streams whose size is already known first: they may settle the price without a count.
-        let arms = intersectionArms(parts, scope: scope).sorted { (known[$0.key] != nil ? 0 : 1) < (known[$1.key] != nil ? 0 : 1) }
+        let arms = intersectionArms(parts, scope: scope)
         guard arms.count >= 2 else { return nil }
         var cost = 0.0
         var smallest = Int.max
@@ -75,14 +76,8 @@ extension ContactListQuery {
             let room = (budget - cost) / arm.weight
             guard room > 0 else { return nil }
             let bound = room < Double(Int32.max) ? Int(room) + 1 : Int(Int32.max)
-            let n: Int
-            if let exact = known[arm.key] {
-                n = exact
-            } else {
-                n = try await Self.count(arm.key, scope: scope, limit: bound, c) { limit in
-                    Int(try await c.queryOne("SELECT COUNT(*) FROM (\(arm.sql) LIMIT ?)", arm.binds + [.int(Int64(limit))])?.int(0) ?? 0)
-                }
-            }
+            // The parts `driver` just counted come back from the recent counts.
+            let n = try await Self.count(arm.key, scope: scope, limit: bound, c) { try await Self.countRows(arm.sql, arm.binds, limit: $0, c) }
             cost += Double(n) * arm.weight
             if cost >= budget { return nil }
             smallest = min(smallest, n)
@@ -93,7 +88,7 @@ extension ContactListQuery {
             sql += " WHERE \(exclusion.sql)"
             binds += exclusion.binds
         }
-        return Driver(fragment: SQLFragment("c.id IN (\(sql))", binds), estimate: smallest, narrowed: true,
+        return Driver(fragment: SQLFragment("c.id IN (\(sql))", binds), estimate: smallest,
                       cost: cost + Double(smallest) * IntersectionArm.ordered)
     }
 

@@ -31,14 +31,11 @@ extension ContactListQuery {
         guard sort == .updatedAt else { return nil }
         let states = Array(Set(candidateParts.states.map { $0.uppercased() })).sorted()
         guard !states.isEmpty, states.count <= Self.stateWalkMaxStates, walked > 0 else { return nil }
-        let inStates = try await Self.count(.states(states), scope: scope, limit: Self.candidateCap, c) { limit in
-            Int(try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE org_id = ? AND UPPER(state) IN (\(SQLFragment.placeholders(states.count))) LIMIT ?)",
-                                     [.int(scope.key)] + states.map { .text($0) } + [.int(Int64(limit))])?.int(0) ?? 0)
-        }
+        let arm = Self.statesArm(states, scope: scope)
+        let inStates = try await Self.count(arm.key, scope: scope, limit: Self.candidateCap, c) { try await Self.countRows(arm.sql, arm.binds, limit: $0, c) }
         guard inStates > 0 else { return [] }
-        let everyone = try await Self.count(.everyContact, scope: scope, limit: Self.candidateCap * 50, c) { limit in
-            Int(try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE org_id = ? LIMIT ?)",
-                                     [.int(scope.key), .int(Int64(limit))])?.int(0) ?? 0)
+        let everyone = try await Self.count(.everyContact, scope: scope, limit: Self.candidateCap * 50, c) {
+            try await Self.countRows("SELECT 1 FROM contacts WHERE org_id = ?", [.int(scope.key)], limit: $0, c)
         }
         // Matches per walked row, among the states' contacts only.
         let density = max(Double(found), 0.5) / Double(walked) * Double(max(everyone, inStates)) / Double(inStates)

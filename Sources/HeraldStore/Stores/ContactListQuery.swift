@@ -251,8 +251,6 @@ extension ContactListQuery {
         var fragment: SQLFragment
         /// Rows of the chosen source (up to the cap it was counted to).
         var estimate: Int
-        /// Whether index probes narrow the source before contact rows are read.
-        var narrowed: Bool
         /// What reading the candidates costs, in walked rows.
         var cost: Double
     }
@@ -466,8 +464,6 @@ extension ContactListQuery {
     func driver(_ c: any SQLConnection, scope: OrganizationScope, cap: Int = candidateCap) async throws -> Driver? {
         let parts = candidateParts
         var best: (source: CandidateSource, count: Int)?
-        // Exact counts, reused when the intersection of the parts is priced.
-        var known: [FilterPart: Int] = [:]
         func consider(_ source: CandidateSource, key: FilterPart, counted: Int? = nil) async throws {
             // Counting further than the best source so far cannot change the choice.
             let limit = min(cap, (best?.count ?? cap - 1) + 1)
@@ -477,7 +473,6 @@ extension ContactListQuery {
             } else {
                 n = try await Self.count(key, scope: scope, limit: limit, c) { try await source.count(c, limit: $0) }
             }
-            if n < limit { known[key] = n }
             if best == nil || n < best!.count { best = (source, n) }
         }
         if let match = searchMatch {
@@ -530,9 +525,9 @@ extension ContactListQuery {
             if !parts.states.isEmpty && !drivesStates { perCandidate += Self.candidateCost }
         }
         let chosen = Driver(fragment: SQLFragment("c.id IN (\(narrowed))", best.source.binds + probes.flatMap(\.binds)),
-                            estimate: best.count, narrowed: !probes.isEmpty, cost: Double(best.count) * perCandidate)
+                            estimate: best.count, cost: Double(best.count) * perCandidate)
         // When even the smallest part reached the cap, so does any intersection's estimate.
-        if searchMatch == nil, best.count < cap, let merged = try await intersectionDriver(c, scope: scope, budget: chosen.cost, known: known) {
+        if searchMatch == nil, best.count < cap, let merged = try await intersectionDriver(c, scope: scope, budget: chosen.cost) {
             return merged
         }
         return chosen
@@ -578,7 +573,7 @@ extension ContactListQuery {
 
         /// Its rows, counted up to `limit`.
         func count(_ c: any SQLConnection, limit: Int) async throws -> Int {
-            Int(try await c.queryOne("SELECT COUNT(*) FROM (\(sql) LIMIT ?)", binds + [.int(Int64(limit))])?.int(0) ?? 0)
+            try await ContactListQuery.countRows(sql, binds, limit: limit, c)
         }
 
         /// Index-only conditions on `id` for the parts this source does not imply. Tag rows
@@ -616,6 +611,11 @@ extension ContactListQuery {
         return try await counts.count(org: scope.key, part: part, limit: limit, measure: measure)
     }
 
+    /// The rows `sql` selects, counted up to `limit`.
+    static func countRows(_ sql: String, _ binds: [SQLValue], limit: Int, _ c: any SQLConnection) async throws -> Int {
+        Int(try await c.queryOne("SELECT COUNT(*) FROM (\(sql) LIMIT ?)", binds + [.int(Int64(limit))])?.int(0) ?? 0)
+    }
+
     /// The tags ordered by how many contacts carry each (counted up to `candidateCap`), rarest first.
     func rarestFirst(_ c: any SQLConnection, scope: OrganizationScope) async throws -> [String] {
         try await rarestFirst(tags, c, scope: scope)
@@ -634,8 +634,7 @@ extension ContactListQuery {
         var bound = Int64(cap)
         for tag in Set(tags).sorted() {
             let n = Int64(try await Self.count(.tags([tag]), scope: scope, limit: Int(bound), c) { limit in
-                Int(try await c.queryOne("SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags WHERE org_id = ? AND tag = ? LIMIT ?)",
-                                         [.int(scope.key), .text(tag), .int(Int64(limit))])?.int(0) ?? 0)
+                try await Self.countRows("SELECT 1 FROM contact_tags WHERE org_id = ? AND tag = ?", [.int(scope.key), .text(tag)], limit: limit, c)
             })
             counted.append((tag, n))
             bound = min(bound, n + 1)
