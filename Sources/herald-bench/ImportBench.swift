@@ -6,8 +6,10 @@ import HeraldEngine
 import HeraldStore
 
 /// `herald-bench import`: generates a CSV per size, then in separate child processes imports it
-/// through `ImportService` and inserts the same rows raw (the baseline), verifies exact counts and
-/// prints rows/s, wall time and peak RSS.
+/// through `ImportService` and writes the same rows three ways for reference (`raw`: one table
+/// with the unique phone index, the ratio's baseline; `bare`: no index and no journal; `schema`:
+/// straight into Herald's schema, the ceiling of any importer that keeps its indexes), verifies
+/// exact counts and prints rows/s, wall time and peak RSS.
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "import", abstract: "CSV import throughput and peak memory.")
 
@@ -36,6 +38,8 @@ struct ImportCommand: AsyncParsableCommand {
             for r in 1...max(1, repeats) {
                 let herald = try parse(try runSelf(["import-run", "--mode", "herald", "--csv", csv, "--dir", dir]))
                 let raw = try parse(try runSelf(["import-run", "--mode", "raw", "--csv", csv, "--dir", dir]))
+                let schema = try parse(try runSelf(["import-run", "--mode", "schema", "--csv", csv, "--dir", dir]))
+                let bare = try parse(try runSelf(["import-run", "--mode", "bare", "--csv", csv, "--dir", dir]))
                 let expected = ["created": file.created, "merged": file.merged, "invalid": file.invalid,
                                 "duplicateRows": file.duplicates, "totalRows": file.total,
                                 "contacts": file.created + file.merged]
@@ -44,8 +48,12 @@ struct ImportCommand: AsyncParsableCommand {
                 }
                 let heraldRate = Double(n) / herald["seconds"]!
                 let rawRate = raw["rows"]! / raw["seconds"]!
+                let schemaRate = schema["rows"]! / schema["seconds"]!
+                let bareRate = bare["rows"]! / bare["seconds"]!
                 peaks[n, default: []].append(Int(herald["peakRSS"]!))
                 print("run \(r): herald \(fmt(heraldRate, 0)) rows/s (\(fmt(herald["seconds"]!, 2))s wall, peak RSS \(mib(Int(herald["peakRSS"]!)))) | raw SQLite \(fmt(rawRate, 0)) rows/s (\(fmt(raw["seconds"]!, 2))s) | ratio herald/raw \(fmt(heraldRate / rawRate, 2)) | counts verified")
+                print("run \(r): bare SQLite (no index, no journal) \(fmt(bareRate, 0)) rows/s (\(fmt(bare["seconds"]!, 2))s) | herald/bare \(fmt(heraldRate / bareRate, 2))")
+                print("run \(r): Herald's schema written raw \(fmt(schemaRate, 0)) rows/s (\(fmt(schema["seconds"]!, 2))s) = \(fmt(schemaRate / rawRate, 2))x raw | herald / schema ceiling \(fmt(heraldRate / schemaRate, 2))")
                 if let postgres {
                     let pg = try parse(try runSelf(["import-run", "--mode", "herald", "--csv", csv, "--dir", dir, "--postgres", postgres]))
                     for (k, v) in expected where pg[k].map({ Int($0) }) != v {
@@ -86,6 +94,10 @@ struct ImportRunCommand: AsyncParsableCommand {
         let result: [String: Double]
         if mode == "raw" {
             result = try rawInsert(path)
+        } else if mode == "bare" {
+            result = try rawInsert(path, bare: true)
+        } else if mode == "schema" {
+            result = try await schemaInsert(path)
         } else if let postgres {
             result = try await postgresImport(postgres, upload: path + ".upload.csv")
         } else {
@@ -158,10 +170,67 @@ struct ImportRunCommand: AsyncParsableCommand {
                 "contacts": Double(contacts), "storedErrors": Double(done.errors.count)]
     }
 
+    /// The structural ceiling: the same rows (split, tags listed and phones reduced to `+1` and
+    /// their digits beforehand, untimed) written with prepared statements in one transaction into
+    /// Herald's own migrated schema: the contact row with all its indexes and one `contact_tags`
+    /// row per tag plus the import's `imported` tag, as the importer writes them, but with no
+    /// parsing, validation, normalization, merging or progress. What remains above this line in
+    /// the importer's time is Herald's own work.
+    func schemaInsert(_ path: String) async throws -> [String: Double] {
+        let db = try SQLiteDatabase(path: path)
+        try await Migrator(database: db).migrate()
+        let org = try await Storage(db: db).organizations.create(name: "Bench")
+        await db.close()
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        var rows: [(fields: [String], tags: [String])] = []
+        for line in text.split(separator: "\n").dropFirst() {
+            let r = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard r.count >= 9 else { continue }
+            let phone = "+" + (r[0].unicodeScalars.contains { $0 == "+" } ? "" : "1") + String(r[0].filter(\.isNumber))
+            rows.append(([String(format: "%036d", rows.count), phone, String(r[1]), String(r[2]), String(r[3]), String(r[4]),
+                          String(r[5]), String(r[6]), "{\"loyaltyTier\":\"\(r[8])\"}"],
+                         r[7].split(separator: ";").map(String.init) + ["imported"]))
+        }
+        let c = try SQLiteConnection(path: path)
+        defer { c.close() }
+        let t0 = now()
+        try c.run("BEGIN")
+        let insert = try c.statement("""
+            INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, custom_fields, is_textable, last_import_id, created_at, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, 1, ?11, ?11)
+            ON CONFLICT (org_id, phone) DO NOTHING
+            """)
+        let tag = try c.statement("INSERT INTO contact_tags (org_id, contact_id, tag) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+        let stamp = Clock.nowMillis()
+        var written = 0
+        for row in rows {
+            insert.bind(1, row.fields[0])
+            insert.bind(2, org.key)
+            for k in 1..<row.fields.count { insert.bind(Int32(k + 2), row.fields[k]) }
+            insert.bind(11, stamp)
+            try insert.step()
+            insert.reset()
+            guard c.changes == 1 else { continue }
+            written += 1
+            let key = c.lastInsertRowID
+            for t in row.tags {
+                tag.bind(1, org.key)
+                tag.bind(2, key)
+                tag.bind(3, t)
+                try tag.step()
+                tag.reset()
+            }
+        }
+        try c.run("COMMIT")
+        let seconds = now() - t0
+        return ["seconds": seconds, "rows": Double(rows.count), "written": Double(written), "peakRSS": Double(peakRSSBytes())]
+    }
+
     /// The baseline: the same rows (split untimed beforehand) inserted with one prepared
     /// statement in one transaction into a table of the same shape with the same unique
-    /// (org_id, phone) index.
-    func rawInsert(_ path: String) throws -> [String: Double] {
+    /// (org_id, phone) index. `bare` is the fastest SQLite can store them, the issue's
+    /// "raw insert from Python's C driver" reference: no index at all, no journal, no syncs.
+    func rawInsert(_ path: String, bare: Bool = false) throws -> [String: Double] {
         let text = try String(contentsOfFile: csv, encoding: .utf8)
         var rows: [[Substring]] = []
         for line in text.split(separator: "\n").dropFirst() {
@@ -174,8 +243,12 @@ struct ImportRunCommand: AsyncParsableCommand {
               first_name TEXT, last_name TEXT, email TEXT, city TEXT, state TEXT, zip TEXT, timezone TEXT,
               custom_fields TEXT NOT NULL DEFAULT '{}', opted_out_at BIGINT, is_textable INTEGER NOT NULL DEFAULT 1,
               last_import_id BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
-            CREATE UNIQUE INDEX contacts_org_phone ON contacts (org_id, phone);
             """)
+        if bare {
+            try c.run("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")
+        } else {
+            try c.run("CREATE UNIQUE INDEX contacts_org_phone ON contacts (org_id, phone)")
+        }
         let t0 = now()
         try c.run("BEGIN")
         let stmt = try c.prepare("""
