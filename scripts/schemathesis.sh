@@ -87,7 +87,8 @@ seed() {
   api POST /api/organization/credits '{"amount":1000,"reason":"seed"}' >/dev/null
   curl -sS -f -X POST -H "Authorization: Bearer $API_KEY" -H 'Content-Type: text/csv' --data-binary $'phone,firstName,team\n+13125550142,Imported,green\nnot-a-phone,Bad,x\n' \
     "$BASE/api/contacts/import?tags=imported&listId=$list1" >/dev/null
-  echo "seeded 3 contacts (+ an import), 2 lists, 2 segments, 2 senders" >&2
+  OWN_KEY_ID=$(api GET /api/api-keys | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+  echo "seeded 3 contacts (+ an import), 2 lists, 2 segments, 2 senders; the fuzzer's own key is $OWN_KEY_ID" >&2
 }
 
 # run_against LABEL DATABASE_URL
@@ -109,7 +110,7 @@ run_against() {
   curl -sf "$BASE/readyz" >/dev/null || { echo "error: herald did not become ready" >&2; cat "$dir/server.log" >&2; return 1; }
   seed
   set +e
-  (cd "$dir" && PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks \
+  (cd "$dir" && PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks HERALD_FUZZ_OWN_KEY_ID="$OWN_KEY_ID" \
     schemathesis run "$BASE/openapi.json" \
       --header "Authorization: Bearer $API_KEY" \
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
@@ -124,6 +125,11 @@ run_against() {
   status=$?
   set -e
   stop_server
+  # The key came from HERALD_BOOTSTRAP_API_KEY: the server must never echo it (API.md §2).
+  if grep -qF "$API_KEY" "$dir/server.log"; then
+    echo "error: the server printed the bootstrap API key given in HERALD_BOOTSTRAP_API_KEY ($label)" >&2
+    return 1
+  fi
   if grep -q "request failed" "$dir/server.log"; then
     echo "server errors logged ($label):" >&2
     grep "request failed" "$dir/server.log" | head -20 >&2

@@ -85,9 +85,13 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let db = try Storage.open(url: c.databaseURL, logger: logger)
         let storage = Storage(db: db)
+        // A generated key is printed once (API.md §2); one given in HERALD_BOOTSTRAP_API_KEY is
+        // already known to the operator and never echoed into a log.
+        let keyWasGiven = c.bootstrapAPIKey != nil
         let herald = HeraldService(configuration: c, storage: storage, logger: logger, prometheus: registry) { boot in
             let text = "Created organization \"\(boot.organization.name)\" (\(boot.organization.id)) with the simulator sender \(boot.sender.address).\n"
-                + "Admin API key (shown once, store it now): \(boot.apiKey)\n"
+                + (keyWasGiven ? "Admin API key: the value of HERALD_BOOTSTRAP_API_KEY (not printed).\n"
+                               : "Admin API key (shown once, store it now): \(boot.apiKey)\n")
             // Written unbuffered, so that it reaches a redirected stdout at once.
             FileHandle.standardOutput.write(Data(text.utf8))
         }
