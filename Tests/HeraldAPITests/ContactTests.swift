@@ -246,6 +246,17 @@ struct ContactTests {
                 .object(["name": .string("vip"), "contactCount": .number(2)]),
             ]))
             #expect(try await t.get("/api/tags", key: t.b.read).json == .array([.object(["name": .string("vip"), "contactCount": .number(1)])]))
+            // Pages of one and of two give the same tags in the same order, each once, and a
+            // short last page carries no X-Next-Cursor.
+            for limit in [1, 2] {
+                #expect(try await t.all("/api/tags", limit: limit, key: t.a.read).map { $0["name"]?.string } == ["donor", "staff", "vip"])
+            }
+            let first = try await t.get("/api/tags?limit=2", key: t.a.read)
+            #expect(first.json.array.count == 2)
+            let next = try #require(first.header("X-Next-Cursor"))
+            let last = try await t.get("/api/tags?limit=2&cursor=\(next)", key: t.a.read)
+            #expect(last.json == .array([.object(["name": .string("vip"), "contactCount": .number(2)])]))
+            #expect(last.header("X-Next-Cursor") == nil)
         }
     }
 

@@ -163,6 +163,16 @@ struct OrganizationTests {
                 secrets.insert(x.json["key"]?.string ?? "")
             }
             #expect(secrets.count == 3)
+            // The list pages newest first with X-Next-Cursor: every live key once, in the order
+            // of the unpaged list.
+            let whole = try await t.get("/api/api-keys").json.ids
+            #expect(whole.count >= 4)
+            for limit in [1, 3] {
+                #expect(try await t.all("/api/api-keys", limit: limit).ids == whole)
+            }
+            let page = try await t.get("/api/api-keys?limit=2")
+            #expect(page.json.ids == Array(whole.prefix(2)))
+            #expect(page.header("X-Next-Cursor") != nil)
         }
     }
 }

@@ -120,11 +120,14 @@ struct ContactRoutes {
         }
         api.get("tags") { request, context in
             var q = QueryParameters(request)
-            _ = q.limit(default: 200, max: 1000)
-            _ = q.cursor()
+            let limit = q.limit(default: 200, max: 1000)
+            let cursor = q.cursor()
             try q.throwIfIssues()
-            let tags = try await storage.contacts.tags(try context.scope())
-            return JSONResponse.make(.array(tags.map { .object(["name": .string($0.name), "contactCount": .int($0.contactCount)]) }))
+            // Tags page by position: the cursor carries the offset of the next page.
+            let offset = max(0, cursor?.sortValue ?? 0)
+            let tags = try await storage.contacts.tags(try context.scope(), offset: offset, limit: limit)
+            return Paging.bareArray(tags.map { .object(["name": .string($0.name), "contactCount": .int($0.contactCount)]) },
+                                    last: tags.count == limit ? KeysetCursor(sortValue: offset + Int64(limit), id: 0) : nil)
         }
     }
 

@@ -95,10 +95,11 @@ struct OrganizationRoutes {
         api.get("api-keys") { request, context in
             try context.require(.admin)
             var q = QueryParameters(request)
-            _ = q.limit()
-            _ = q.cursor()
+            let limit = q.limit()
+            let cursor = q.cursor()
             try q.throwIfIssues()
-            return JSONResponse.make(.array(try await storage.organizations.listKeys(try context.scope()).map { Present.apiKey($0) }))
+            let keys = try await storage.organizations.listKeys(try context.scope(), before: cursor?.intKey, limit: limit)
+            return Paging.bareArray(keys.map { Present.apiKey($0) }, last: keys.count == limit ? keys.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
         }
         api.delete("api-keys/:id") { _, context in
             try context.require(.admin)

@@ -177,10 +177,13 @@ public struct OrganizationStore: Sendable {
         }
     }
 
-    public func listKeys(_ scope: OrganizationScope) async throws -> [APIKey] {
+    /// The organization's live keys, newest first, `limit` at a time, after the key `before`.
+    public func listKeys(_ scope: OrganizationScope, before: Int64? = nil, limit: Int = 200) async throws -> [APIKey] {
         try await db.read { c in
-            try await c.query("SELECT \(Self.keyColumns) FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.org_id = ? AND k.revoked_at IS NULL ORDER BY k.id DESC",
-                              [.int(scope.key)]).map(Self.apiKey)
+            try await c.query("""
+                SELECT \(Self.keyColumns) FROM api_keys k JOIN organizations o ON o.id = k.org_id
+                WHERE k.org_id = ? AND k.revoked_at IS NULL AND k.id < ? ORDER BY k.id DESC LIMIT ?
+                """, [.int(scope.key), .int(before ?? Int64.max), .int(Int64(limit))]).map(Self.apiKey)
         }
     }
 
