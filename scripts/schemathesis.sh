@@ -72,7 +72,7 @@ api() {
 json_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 
 seed() {
-  local list1 list2 c1 c2 c3
+  local list1 list2 c1 c2 c3 s1 s2 t1 t2 imp camp1 camp2
   c1=$(api POST /api/contacts '{"phone":"+19195550123","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","city":"Raleigh","state":"NC","zip":"27601","tags":["vip","staff"],"customFields":{"team":"blue","score":7}}' | json_id)
   c2=$(api POST /api/contacts '{"phone":"(704) 555-0188","firstName":"Grace","lastName":"Hopper","state":"NC","tags":["vip"],"customFields":{"team":"red"}}' | json_id)
   c3=$(api POST /api/contacts '{"phone":"+14155550199","firstName":"Alan","timezone":"America/Los_Angeles","state":"CA","optedOut":true}' | json_id)
@@ -80,15 +80,22 @@ seed() {
   list2=$(api POST /api/lists '{"name":"Empty list"}' | json_id)
   api POST "/api/lists/$list1/contacts" "{\"contactIds\":[\"$c1\",\"$c2\"]}" >/dev/null
   api POST "/api/lists/$list2/contacts" '{"phones":["+14155550199"]}' >/dev/null
-  api POST /api/segments '{"name":"VIPs in NC","filter":{"tags":["vip"],"state":["NC"],"conditions":[{"field":"customFields.team","op":"eq","value":"blue"}]}}' >/dev/null
-  api POST /api/segments "{\"name\":\"Newsletter readers\",\"filter\":{\"listIds\":[\"$list1\"],\"conditions\":[{\"field\":\"createdAt\",\"op\":\"gte\",\"value\":\"2020-01-01T00:00:00Z\"}]}}" >/dev/null
-  api POST /api/senders '{"channel":"text","address":"HERALD","provider":"simulator","label":"Brand"}' >/dev/null
-  api POST /api/senders '{"channel":"email","address":"news@example.com","provider":"simulator"}' >/dev/null
+  s1=$(api POST /api/segments '{"name":"VIPs in NC","filter":{"tags":["vip"],"state":["NC"],"conditions":[{"field":"customFields.team","op":"eq","value":"blue"}]}}' | json_id)
+  s2=$(api POST /api/segments "{\"name\":\"Newsletter readers\",\"filter\":{\"listIds\":[\"$list1\"],\"conditions\":[{\"field\":\"createdAt\",\"op\":\"gte\",\"value\":\"2020-01-01T00:00:00Z\"}]}}" | json_id)
+  t1=$(api POST /api/senders '{"channel":"text","address":"HERALD","provider":"simulator","label":"Brand"}' | json_id)
+  t2=$(api POST /api/senders '{"channel":"email","address":"news@example.com","provider":"simulator"}' | json_id)
   api POST /api/organization/credits '{"amount":1000,"reason":"seed"}' >/dev/null
-  curl -sS -f -X POST -H "Authorization: Bearer $API_KEY" -H 'Content-Type: text/csv' --data-binary $'phone,firstName,team\n+13125550142,Imported,green\nnot-a-phone,Bad,x\n' \
-    "$BASE/api/contacts/import?tags=imported&listId=$list1" >/dev/null
+  imp=$(curl -sS -f -X POST -H "Authorization: Bearer $API_KEY" -H 'Content-Type: text/csv' --data-binary $'phone,firstName,team\n+13125550142,Imported,green\nnot-a-phone,Bad,x\n' \
+    "$BASE/api/contacts/import?tags=imported&listId=$list1" | json_id)
+  # A campaign waiting for its time (pause, resume, unschedule, cancel, test sends) and one that
+  # goes out at once (duplicate, estimate, A/B winner, history).
+  camp1=$(api POST /api/campaigns "{\"name\":\"Seeded scheduled\",\"message\":\"Hi {{firstName}}\",\"segmentId\":\"$s2\",\"scheduledFor\":\"2035-01-02T15:00:00Z\"}" | json_id)
+  camp2=$(api POST /api/campaigns "{\"name\":\"Seeded sent\",\"message\":\"Hello\",\"listIds\":[\"$list1\"]}" | json_id)
   OWN_KEY_ID=$(api GET /api/api-keys | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-  echo "seeded 3 contacts (+ an import), 2 lists, 2 segments, 2 senders; the fuzzer's own key is $OWN_KEY_ID" >&2
+  # Known ids for the fuzzer's hooks: about half of the generated requests on /api/<resource>/{id}
+  # use one of them, so that they reach the operation instead of a 404.
+  FUZZ_IDS="{\"contacts\":[\"$c1\",\"$c2\",\"$c3\"],\"lists\":[\"$list1\",\"$list2\"],\"segments\":[\"$s1\",\"$s2\"],\"senders\":[\"$t1\",\"$t2\"],\"contacts/imports\":[\"$imp\"],\"campaigns\":[\"$camp1\",\"$camp2\"]}"
+  echo "seeded 3 contacts (+ an import), 2 lists, 2 segments, 2 senders, 2 campaigns; the fuzzer's own key is $OWN_KEY_ID" >&2
 }
 
 # run_against LABEL DATABASE_URL
@@ -110,7 +117,7 @@ run_against() {
   curl -sf "$BASE/readyz" >/dev/null || { echo "error: herald did not become ready" >&2; cat "$dir/server.log" >&2; return 1; }
   seed
   set +e
-  (cd "$dir" && PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks HERALD_FUZZ_OWN_KEY_ID="$OWN_KEY_ID" \
+  (cd "$dir" && PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks HERALD_FUZZ_OWN_KEY_ID="$OWN_KEY_ID" HERALD_FUZZ_IDS="$FUZZ_IDS" HERALD_FUZZ_BASE="$BASE" HERALD_FUZZ_KEY="$API_KEY" \
     schemathesis run "$BASE/openapi.json" \
       --header "Authorization: Bearer $API_KEY" \
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
