@@ -257,6 +257,12 @@ struct ContactTests {
             let last = try await t.get("/api/tags?limit=2&cursor=\(next)", key: t.a.read)
             #expect(last.json == .array([.object(["name": .string("vip"), "contactCount": .number(2)])]))
             #expect(last.header("X-Next-Cursor") == nil)
+            // Non-ASCII tags page like the rest: the walk gives the unpaged list.
+            let tagged = try await t.post("/api/contacts", #"{"phone":"+19195550177","tags":["zoë","ünïcode-🎉","a"]}"#)
+            #expect(tagged.status == .created)
+            let unpaged = try await t.get("/api/tags?limit=1000", key: t.a.read).json.array.map { $0["name"]?.string }
+            #expect(unpaged.count == 6)
+            #expect(try await t.all("/api/tags", limit: 1, key: t.a.read).map { $0["name"]?.string } == unpaged)
         }
     }
 

@@ -123,11 +123,11 @@ struct ContactRoutes {
             let limit = q.limit(default: 200, max: 1000)
             let cursor = q.cursor()
             try q.throwIfIssues()
-            // Tags page by position: the cursor carries the offset of the next page.
-            let offset = max(0, cursor?.sortValue ?? 0)
-            let tags = try await storage.contacts.tags(try context.scope(), offset: offset, limit: limit)
+            // Tags page by name: the cursor carries the last tag of the page.
+            let after: String? = if case .text(let tag) = cursor?.id { tag } else { nil }
+            let tags = try await storage.contacts.tags(try context.scope(), after: after, limit: limit)
             return Paging.bareArray(tags.map { .object(["name": .string($0.name), "contactCount": .int($0.contactCount)]) },
-                                    last: tags.count == limit ? KeysetCursor(sortValue: offset + Int64(limit), id: 0) : nil)
+                                    last: tags.count == limit ? tags.last.map { KeysetCursor(sortValue: 0, id: .text($0.name)) } : nil)
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// the id of the last row of a page, so the next page is `WHERE (sort, id) < (?, ?)`.
 ///
 /// Wire form: URL-safe base64 without padding (RFC 4648 §5) of
-/// `version(1) | idKind(1) | sortValue(8, big-endian) | id(8 or 16) | check(1)`, where
+/// `version(1) | idKind(1) | sortValue(8, big-endian) | id(8, 16 or the UTF-8 of a text key) | check(1)`, where
 /// `check` is an FNV-1a byte of the rest. It is not tamper-proof (a client can build one),
 /// only structurally validated: `init?(encoded:)` returns `nil` for anything malformed, which
 /// the API reports as 400 `invalid_request` on `cursor`.
@@ -13,7 +13,13 @@ public struct KeysetCursor: Sendable, Hashable {
     public enum ID: Sendable, Hashable {
         case int64(Int64)
         case uuid(UUID)
+        /// A text key (for rows keyed by a name, like tags), at most `maxTextBytes` of UTF-8.
+        case text(String)
     }
+
+    /// The longest text key a cursor carries, in UTF-8 bytes (a 64-character tag of 4-byte
+    /// characters is 256).
+    public static let maxTextBytes = 300
 
     public static let currentVersion: UInt8 = 1
 
@@ -49,6 +55,13 @@ public struct KeysetCursor: Sendable, Hashable {
             bytes.append(2)
             append(sortValue)
             withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
+        case .text(let value):
+            bytes.append(3)
+            append(sortValue)
+            // Longer keys are cut at a character boundary (callers keep them shorter).
+            var key = Substring(value)
+            while key.utf8.count > KeysetCursor.maxTextBytes { key = key.dropLast() }
+            bytes.append(contentsOf: key.utf8)
         }
         bytes.append(KeysetCursor.check(bytes))
         return Data(bytes).base64EncodedString()
@@ -59,7 +72,7 @@ public struct KeysetCursor: Sendable, Hashable {
 
     /// Decodes a cursor; `nil` for anything that is not exactly a cursor this code wrote.
     public init?(encoded: String) {
-        guard encoded.utf8.count <= 64,
+        guard encoded.utf8.count <= 420,
               encoded.utf8.allSatisfy({ byte in
                   (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                       || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D || byte == 0x5F
@@ -75,6 +88,7 @@ public struct KeysetCursor: Sendable, Hashable {
         switch bytes[1] {
         case 1: expectedCount = 2 + 8 + 8 + 1
         case 2: expectedCount = 2 + 8 + 16 + 1
+        case 3 where bytes.count >= 2 + 8 + 1 && bytes.count <= 2 + 8 + KeysetCursor.maxTextBytes + 1: expectedCount = bytes.count
         default: return nil
         }
         guard bytes.count == expectedCount,
@@ -87,6 +101,9 @@ public struct KeysetCursor: Sendable, Hashable {
         let id: ID
         if bytes[1] == 1 {
             id = .int64(int64(at: 10))
+        } else if bytes[1] == 3 {
+            guard let text = String(validating: bytes[10..<(expectedCount - 1)], as: UTF8.self) else { return nil }
+            id = .text(text)
         } else {
             let u = Array(bytes[10..<26])
             id = .uuid(UUID(uuid: (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],

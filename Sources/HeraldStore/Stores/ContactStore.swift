@@ -232,13 +232,12 @@ public struct ContactStore: Sendable {
     }
 
     /// Tags with how many contacts carry each.
-    /// The organization's tags in name order with their contact counts, `limit` at a time from
-    /// position `offset` (tags have no id to page after; a tag added or removed between two pages
-    /// moves the following ones by one).
-    public func tags(_ scope: OrganizationScope, offset: Int64 = 0, limit: Int = 1000) async throws -> [(name: String, contactCount: Int64)] {
+    /// The organization's tags in name order with their contact counts, `limit` at a time, after
+    /// the tag `after` (keyset paging on the `(org_id, tag, contact_id)` index).
+    public func tags(_ scope: OrganizationScope, after: String? = nil, limit: Int = 1000) async throws -> [(name: String, contactCount: Int64)] {
         try await db.read { c in
-            try await c.query("SELECT tag, COUNT(*) FROM contact_tags WHERE org_id = ? GROUP BY tag ORDER BY tag LIMIT ? OFFSET ?",
-                              [.int(scope.key), .int(Int64(limit)), .int(max(0, offset))])
+            try await c.query("SELECT tag, COUNT(*) FROM contact_tags WHERE org_id = ? AND tag > ? GROUP BY tag ORDER BY tag LIMIT ?",
+                              [.int(scope.key), .text(after ?? ""), .int(Int64(limit))])
                 .map { ($0.text(0), $0.int(1)) }
         }
     }
