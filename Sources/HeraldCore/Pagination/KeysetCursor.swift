@@ -21,6 +21,9 @@ public struct KeysetCursor: Sendable, Hashable {
     /// characters is 256).
     public static let maxTextBytes = 300
 
+    /// The longest wire form: the base64 of the largest frame (a text key of `maxTextBytes`).
+    static let maxEncodedLength = ((2 + 8 + maxTextBytes + 1) * 4 + 2) / 3
+
     public static let currentVersion: UInt8 = 1
 
     /// The sort column value of the last row (e.g. `updated_at` in epoch milliseconds).
@@ -72,7 +75,7 @@ public struct KeysetCursor: Sendable, Hashable {
 
     /// Decodes a cursor; `nil` for anything that is not exactly a cursor this code wrote.
     public init?(encoded: String) {
-        guard encoded.utf8.count <= 420,
+        guard encoded.utf8.count <= Self.maxEncodedLength,
               encoded.utf8.allSatisfy({ byte in
                   (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                       || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D || byte == 0x5F

@@ -231,7 +231,6 @@ public struct ContactStore: Sendable {
         }
     }
 
-    /// Tags with how many contacts carry each.
     /// The organization's tags in name order with their contact counts, `limit` at a time, after
     /// the tag `after` (keyset paging on the `(org_id, tag, contact_id)` index).
     public func tags(_ scope: OrganizationScope, after: String? = nil, limit: Int = 1000) async throws -> [(name: String, contactCount: Int64)] {
