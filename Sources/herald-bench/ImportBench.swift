@@ -22,6 +22,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Scratch directory.")
     var dir: String = NSTemporaryDirectory()
 
+    @Flag(name: .long, help: "Also measure what each part of Herald's schema costs (the contact table with its unique keys, then each secondary index, then the tag rows, then with shuffled phones).")
+    var ladder = false
+
     @Option(name: .long, help: "Also import each file into PostgreSQL (a scratch database created and dropped on this server), e.g. postgres://postgres@127.0.0.1:55432/postgres.")
     var postgres: String?
 
@@ -54,6 +57,9 @@ struct ImportCommand: AsyncParsableCommand {
                 print("run \(r): herald \(fmt(heraldRate, 0)) rows/s (\(fmt(herald["seconds"]!, 2))s wall, peak RSS \(mib(Int(herald["peakRSS"]!)))) | raw SQLite \(fmt(rawRate, 0)) rows/s (\(fmt(raw["seconds"]!, 2))s) | ratio herald/raw \(fmt(heraldRate / rawRate, 2)) | counts verified")
                 print("run \(r): bare SQLite (no index, no journal) \(fmt(bareRate, 0)) rows/s (\(fmt(bare["seconds"]!, 2))s) | herald/bare \(fmt(heraldRate / bareRate, 2))")
                 print("run \(r): Herald's schema written raw \(fmt(schemaRate, 0)) rows/s (\(fmt(schema["seconds"]!, 2))s) = \(fmt(schemaRate / rawRate, 2))x raw | herald / schema ceiling \(fmt(heraldRate / schemaRate, 2))")
+                if ladder {
+                    try printLadder(try runSelf(["import-run", "--mode", "ladder", "--csv", csv, "--dir", dir]))
+                }
                 if let postgres {
                     let pg = try parse(try runSelf(["import-run", "--mode", "herald", "--csv", csv, "--dir", dir, "--postgres", postgres]))
                     for (k, v) in expected where pg[k].map({ Int($0) }) != v {
@@ -66,6 +72,21 @@ struct ImportCommand: AsyncParsableCommand {
         if peaks.count >= 2, let small = peaks.keys.min(), let big = peaks.keys.max(),
            let s = peaks[small]?.max(), let b = peaks[big]?.max() {
             print("peak RSS \(big) rows / \(small) rows: \(mib(b)) / \(mib(s)) = \(fmt(Double(b) / Double(s), 2))x")
+        }
+    }
+
+    /// Prints the ladder's rungs: rows/s, microseconds per row and what the rung added.
+    func printLadder(_ output: String) throws {
+        let result = try parse(output)
+        let names = output.split(separator: "\n").filter { $0.hasPrefix("ladder ") }.map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        guard let n = result["rows"], let count = result["steps"].map(Int.init), names.count == count else { throw BenchError("unexpected ladder output: \(output)") }
+        var previous: Double?
+        for i in 0..<count {
+            guard let seconds = result["step\(i)"] else { throw BenchError("ladder step \(i) missing") }
+            let micros = seconds / n * 1_000_000
+            let delta = previous.map { " (\($0 <= micros ? "+" : "")\(fmt(micros - $0, 2)) µs)" } ?? ""
+            print("ladder: \(names[i]): \(fmt(n / seconds, 0)) rows/s, \(fmt(micros, 2)) µs/row\(delta)")
+            previous = micros
         }
     }
 
@@ -98,6 +119,8 @@ struct ImportRunCommand: AsyncParsableCommand {
             result = try rawInsert(path, bare: true)
         } else if mode == "schema" {
             result = try await schemaInsert(path)
+        } else if mode == "ladder" {
+            result = try await ladder(path)
         } else if let postgres {
             result = try await postgresImport(postgres, upload: path + ".upload.csv")
         } else {
@@ -185,10 +208,53 @@ struct ImportRunCommand: AsyncParsableCommand {
     /// parsing, validation, normalization, merging or progress. What remains above this line in
     /// the importer's time is Herald's own work.
     func schemaInsert(_ path: String) async throws -> [String: Double] {
-        let db = try SQLiteDatabase(path: path)
-        try await Migrator(database: db).migrate()
-        let org = try await Storage(db: db).organizations.create(name: "Bench")
-        await db.close()
+        let rows = try schemaRows()
+        let result = try await schemaWrite(path, rows: rows, step: .init(name: "schema", dropping: [], tags: true, batch: nil))
+        return result.merging(["peakRSS": Double(peakRSSBytes())]) { $1 }
+    }
+
+    /// One rung of `ladder`: Herald's schema with some secondary indexes dropped, with or without
+    /// the tag rows, in one transaction or in transactions of `batch` rows (as the importer).
+    struct LadderStep {
+        var name: String
+        var dropping: [String]
+        var tags: Bool
+        var batch: Int?
+        var shuffledPhones = false
+    }
+
+    /// The secondary contact indexes, in the order the ladder adds them back.
+    static let secondaryIndexes = ["contacts_org_updated", "contacts_org_created", "contacts_org_state", "contacts_org_zip"]
+
+    /// What each part of the schema costs an import: the same rows written like `schemaInsert`,
+    /// in 10,000-row transactions like the importer, first into the contact table with only its
+    /// two unique keys (phone, uuid), then adding back one secondary index at a time, then the tag
+    /// rows (= the full schema), then once more with the rows' phones in a random order (the
+    /// generated file's phones come in a few hundred ascending runs, one per area code, which is
+    /// kinder to the phone index than most real lists). Each rung in a fresh database.
+    func ladder(_ path: String) async throws -> [String: Double] {
+        let rows = try schemaRows()
+        let all = Self.secondaryIndexes
+        var steps = [LadderStep(name: "unique keys only", dropping: all, tags: false, batch: 10_000)]
+        for k in 1...all.count {
+            steps.append(LadderStep(name: "+ " + all[k - 1], dropping: Array(all[k...]), tags: false, batch: 10_000))
+        }
+        steps.append(LadderStep(name: "+ tag rows (full schema)", dropping: [], tags: true, batch: 10_000))
+        steps.append(LadderStep(name: "full schema, phones shuffled", dropping: [], tags: true, batch: 10_000, shuffledPhones: true))
+        var result: [String: Double] = ["rows": Double(rows.count), "steps": Double(steps.count)]
+        for (i, step) in steps.enumerated() {
+            removeDatabase(path)
+            let r = try await schemaWrite(path, rows: rows, step: step)
+            result["step\(i)"] = r["seconds"]
+            print("ladder \(i): \(step.name)")
+        }
+        removeDatabase(path)
+        return result
+    }
+
+    /// The CSV's rows as `schemaWrite` takes them: uuid, E.164-like phone, six fields, custom
+    /// fields JSON; and the tags plus `imported`.
+    func schemaRows() throws -> [(fields: [String], tags: [String])] {
         var rows: [(fields: [String], tags: [String])] = []
         for r in try csvRows() where r.count >= 9 {
             let phone = "+" + (r[0].unicodeScalars.contains { $0 == "+" } ? "" : "1") + String(r[0].filter(\.isNumber))
@@ -196,8 +262,25 @@ struct ImportRunCommand: AsyncParsableCommand {
                           String(r[5]), String(r[6]), "{\"loyaltyTier\":\"\(r[8])\"}"],
                          r[7].split(separator: ";").map(String.init) + ["imported"]))
         }
+        return rows
+    }
+
+    func schemaWrite(_ path: String, rows input: [(fields: [String], tags: [String])], step: LadderStep) async throws -> [String: Double] {
+        let db = try SQLiteDatabase(path: path)
+        try await Migrator(database: db).migrate()
+        let org = try await Storage(db: db).organizations.create(name: "Bench")
+        await db.close()
+        var rows = input
+        if step.shuffledPhones {
+            // The same phones (so the same duplicates), each row given another row's phone.
+            var rng = SplitMix64(seed: 7)
+            var phones = rows.map { $0.fields[1] }
+            phones.shuffle(using: &rng)
+            for i in rows.indices { rows[i].fields[1] = phones[i] }
+        }
         let c = try SQLiteConnection(path: path)
         defer { c.close() }
+        for index in step.dropping { try c.run("DROP INDEX \(index)") }
         let t0 = now()
         try c.run("BEGIN")
         let insert = try c.statement("""
@@ -208,7 +291,11 @@ struct ImportRunCommand: AsyncParsableCommand {
         let tag = try c.statement("INSERT INTO contact_tags (org_id, contact_id, tag) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
         let stamp = Clock.nowMillis()
         var written = 0
-        for row in rows {
+        for (i, row) in rows.enumerated() {
+            if let batch = step.batch, i > 0, i % batch == 0 {
+                try c.run("COMMIT")
+                try c.run("BEGIN")
+            }
             insert.bind(1, row.fields[0])
             insert.bind(2, org.key)
             for k in 1..<row.fields.count { insert.bind(Int32(k + 2), row.fields[k]) }
@@ -217,6 +304,7 @@ struct ImportRunCommand: AsyncParsableCommand {
             insert.reset()
             guard c.changes == 1 else { continue }
             written += 1
+            guard step.tags else { continue }
             let key = c.lastInsertRowID
             for t in row.tags {
                 tag.bind(1, org.key)
@@ -228,7 +316,7 @@ struct ImportRunCommand: AsyncParsableCommand {
         }
         try c.run("COMMIT")
         let seconds = now() - t0
-        return ["seconds": seconds, "rows": Double(rows.count), "written": Double(written), "peakRSS": Double(peakRSSBytes())]
+        return ["seconds": seconds, "rows": Double(rows.count), "written": Double(written)]
     }
 
     /// The baseline: the same rows (split untimed beforehand) inserted with one prepared
