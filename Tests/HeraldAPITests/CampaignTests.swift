@@ -121,6 +121,13 @@ struct CampaignTests {
                 #expect(naive.status == .unprocessableContent, "\(path)")
                 #expect(naive.error == "validation_error")
                 #expect(naive.fields == ["scheduledFor"])
+                // A number is the wrong type (it has no unit), however large: 400, nothing stored.
+                for number in ["1798761600", "1e300", "-1e300", "1e15"] {
+                    let r = try await t.post(path, #"{"name":"Numeric","message":"Hi","scheduledFor":\#(number),\#(Self.filterVIP)}"#)
+                    #expect(r.status == .badRequest, "\(path) \(number): \(r.text)")
+                    #expect(r.error == "invalid_request")
+                    #expect(r.fields == ["scheduledFor"])
+                }
             }
             #expect(try await t.get("/api/campaigns").json.array.count == 4)
         }
@@ -547,6 +554,11 @@ struct CampaignTests {
             #expect(details.first?["message"]?.string?.hasPrefix("1 ") == true, "\(r.text)")
             #expect(details.contains { ($0["message"]?.string ?? "").contains(firstId) }, "\(r.text)")
             #expect(!details.contains { ($0["message"]?.string ?? "").contains(clean["id"]!.string!) })
+            // A campaign scheduled for another day is checked against that day, not today.
+            let nextWeek = rfc3339(Date().addingTimeInterval(7 * 86_400))
+            let later = try await t.post("/api/campaigns", #"{\#(body),"scheduledFor":"\#(nextWeek)"}"#)
+            #expect(later.status == .created, "\(later.text)")
+            #expect(later.json["status"]?.string == "scheduled")
             // An audience without the contact does not clash.
             let other = try await t.post("/api/campaigns", #"{"name":"Other","message":"Hi","recipients":[{"phone":"+19195550132"}]}"#)
             #expect(other.status == .created)

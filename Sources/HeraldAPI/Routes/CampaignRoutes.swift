@@ -251,13 +251,16 @@ struct CampaignRoutes {
             let zone = TimeZone(identifier: org.timezone) ?? TimeZone(identifier: "UTC")!
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = zone
-            let dayStart = calendar.startOfDay(for: now)
-            let overlap = try await storage.campaigns.recentOverlap(scope, stored, since: Int64(dayStart.timeIntervalSince1970 * 1000), excluding: draft?.key)
+            // The local day the campaign sends on: today, or the day it is scheduled for.
+            let sendsAt = max(now, fields.scheduledFor ?? now)
+            let day = calendar.dateInterval(of: .day, for: sendsAt) ?? DateInterval(start: calendar.startOfDay(for: sendsAt), duration: 86_400)
+            let overlap = try await storage.campaigns.recentOverlap(scope, stored, from: Int64(day.start.timeIntervalSince1970 * 1000),
+                                                                    until: Int64(day.end.timeIntervalSince1970 * 1000), excluding: draft?.key)
             if overlap.count > 0 {
-                var details = [FieldIssue(field: "audience", message: "\(overlap.count) recipients already got a message today from another campaign")]
+                var details = [FieldIssue(field: "audience", message: "\(overlap.count) recipients already got a message on the campaign's sending day from another campaign")]
                 details += overlap.campaigns.map { FieldIssue(field: "campaigns", message: "\($0.id)\($0.name.map { " (\($0))" } ?? "")") }
                 throw APIError(.conflict, "duplicate_send",
-                               "\(overlap.count) recipients already got a message from another campaign today (organization time). Send acknowledgeDuplicateSend: true to send anyway.",
+                               "\(overlap.count) recipients already got a message from another campaign on the day this one sends (organization time). Send acknowledgeDuplicateSend: true to send anyway.",
                                details: details)
             }
         }
@@ -427,8 +430,9 @@ struct CampaignRoutes {
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { d in
+            // Only RFC 3339 strings: a JSON number has no unit a client could rely on (seconds or
+            // milliseconds) and may not fit a time at all, so it is the wrong type (400).
             let c = try d.singleValueContainer()
-            if let ms = try? c.decode(Double.self) { return Date(timeIntervalSince1970: ms / 1000) }
             let s = try c.decode(String.self)
             guard let ms = Instant.parse(s) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an RFC 3339 time with offset") }
             return Date(timeIntervalSince1970: Double(ms) / 1000)

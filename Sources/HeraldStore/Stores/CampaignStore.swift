@@ -316,23 +316,24 @@ public struct CampaignStore: Sendable {
     }
 
     /// Campaigns of this organization (other than `excluding`) that messaged any eligible member
-    /// of `audience` since `since` (epoch ms): the duplicate-send check of API.md §5.3.
-    public func recentOverlap(_ scope: OrganizationScope, _ audience: ResolvedAudience, since: Int64, excluding: Int64?) async throws -> (count: Int64, campaigns: [(id: String, name: String?)]) {
+    /// of `audience` in `from..<until` (epoch ms, the local day it sends): the duplicate-send check
+    /// of API.md §5.3.
+    public func recentOverlap(_ scope: OrganizationScope, _ audience: ResolvedAudience, from: Int64, until: Int64, excluding: Int64?) async throws -> (count: Int64, campaigns: [(id: String, name: String?)]) {
         try await db.read { c in
             let f = Self.audienceFilter(audience, dialect: c.dialect)
-            let binds: [SQLValue] = [.int(scope.key), .int(since), .int(excluding ?? -1), .int(scope.key)] + f.binds
+            let binds: [SQLValue] = [.int(scope.key), .int(from), .int(until), .int(excluding ?? -1), .int(scope.key)] + f.binds
             let rows = try await c.query("""
                 SELECT k.uuid, k.name, COUNT(DISTINCT m.contact_id) FROM campaign_messages m
                 JOIN campaigns k ON k.id = m.campaign_id
                 JOIN contacts c ON c.id = m.contact_id
-                WHERE m.org_id = ? AND m.sent_at >= ? AND m.campaign_id <> ? AND c.org_id = ?
+                WHERE m.org_id = ? AND m.sent_at >= ? AND m.sent_at < ? AND m.campaign_id <> ? AND c.org_id = ?
                   AND m.status IN ('sending', 'sent', 'delivered', 'undelivered', 'unknown')
                   AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
                 GROUP BY k.uuid, k.name ORDER BY k.uuid
                 """, binds)
             let contacts = try await c.queryOne("""
                 SELECT COUNT(DISTINCT m.contact_id) FROM campaign_messages m JOIN contacts c ON c.id = m.contact_id
-                WHERE m.org_id = ? AND m.sent_at >= ? AND m.campaign_id <> ? AND c.org_id = ?
+                WHERE m.org_id = ? AND m.sent_at >= ? AND m.sent_at < ? AND m.campaign_id <> ? AND c.org_id = ?
                   AND m.status IN ('sending', 'sent', 'delivered', 'undelivered', 'unknown')
                   AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
                 """, binds)?.int(0) ?? 0
