@@ -224,15 +224,26 @@ struct DeliveryFlowTests {
         }
     }
 
-    @Test("cancel: unsent recipients become cancelled and the counters say so", arguments: TestEngine.available)
-    func cancel(engine kind: TestEngine) async throws {
+    /// When a cancel arrives: between dispatch passes, or after the next batch was claimed and
+    /// before it went to the provider (`DeliveryEngine.dispatchRound`).
+    enum CancelTiming: String, CaseIterable, Sendable { case betweenPasses, whileClaimed }
+
+    @Test("cancel: unsent recipients (a batch claimed before the cancel too) become cancelled and the counters say so",
+          arguments: TestEngine.available, CancelTiming.allCases)
+    func cancel(engine kind: TestEngine, timing: CancelTiming) async throws {
         try await DeliveryApp.run(kind, at: Self.noonInNewYork, batchSize: 20) { app in
             _ = try await app.addContacts(100)
             let id = try await app.launch(senderId: try await app.sender())
             #expect(try await app.step() == 20)
-            let cancelled = try await app.call(.post, "/api/campaigns/\(id)/cancel")
-            #expect(cancelled.status == .ok, "\(cancelled.text)")
-            #expect(cancelled.json["status"]?.string == "completed")
+            func cancel() async throws {
+                let cancelled = try await app.call(.post, "/api/campaigns/\(id)/cancel")
+                #expect(cancelled.status == .ok, "\(cancelled.text)")
+                #expect(cancelled.json["status"]?.string == "completed")
+            }
+            switch timing {
+            case .betweenPasses: try await cancel()
+            case .whileClaimed: #expect(try await app.engine.dispatchRound { try await cancel() } == 0)
+            }
             app.clock.advance(60)
             try await app.drain()
             let c = try await app.campaign(id)
@@ -248,6 +259,33 @@ struct DeliveryFlowTests {
             #expect(rows.map { "\($0.text(0))=\($0.int(1))" } == ["cancelled=80", "sent=20"])
             // Not allowed again.
             #expect(try await app.call(.post, "/api/campaigns/\(id)/resume").status == .badRequest)
+        }
+    }
+
+    @Test("a batch claimed before a pause is not sent until resume, then exactly once", arguments: TestEngine.available)
+    func pauseWhileClaimed(engine kind: TestEngine) async throws {
+        try await DeliveryApp.run(kind, at: Self.noonInNewYork, batchSize: 20) { app in
+            let phones = try await app.addContacts(100)
+            let id = try await app.launch(senderId: try await app.sender())
+            #expect(try await app.step() == 20)
+            let handed = try await app.engine.dispatchRound {
+                let r = try await app.call(.post, "/api/campaigns/\(id)/pause")
+                #expect(r.status == .ok, "\(r.text)")
+            }
+            #expect(handed == 0)
+            app.clock.advance(60)
+            #expect(try await app.step() == 0)
+            #expect(try await app.received().count == 20)
+            var c = try await app.campaign(id)
+            #expect(c["queuedCount"]?.int == 80)
+            #expect(try await app.call(.post, "/api/campaigns/\(id)/resume").status == .ok)
+            try await app.drain()
+            c = try await app.campaign(id)
+            #expect(c["status"]?.string == "completed")
+            #expect(c["sentCount"]?.int == 100)
+            let received = try await app.received()
+            #expect(Set(received.keys) == Set(phones))
+            #expect(received.values.allSatisfy { $0 == 1 })
         }
     }
 

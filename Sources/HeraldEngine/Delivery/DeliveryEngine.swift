@@ -139,6 +139,26 @@ public final class DeliveryEngine: Service, Sendable {
         try await dispatcher.pass()
     }
 
+    /// One round of the pipelined dispatcher of `run()`, with `between` run after the round's
+    /// batches are claimed and rendered and before they go to the providers (in `run()` a round
+    /// waits there while the previous one is submitted); public so tests can pause or cancel a
+    /// campaign at that point. Returns messages handed to providers.
+    @discardableResult
+    public func dispatchRound(between: () async throws -> Void) async throws -> Int {
+        let claimed = try await dispatcher.prepareRound()
+        try await between()
+        let submitted = await dispatcher.submitAll(claimed)
+        let unrecorded = await dispatcher.recordAll(submitted)
+        guard unrecorded.isEmpty else { throw DispatchRoundError(unrecorded: unrecorded.reduce(0) { $0 + $1.outbound.count }) }
+        return submitted.reduce(0) { $0 + $1.outbound.count }
+    }
+
+    /// Outcomes of `dispatchRound` that could not be recorded.
+    public struct DispatchRoundError: Error, CustomStringConvertible {
+        public var unrecorded: Int
+        public var description: String { "\(unrecorded) dispatched messages could not be recorded" }
+    }
+
     /// Recovers in-flight messages of dead workers (and, on a single node, of this node's
     /// previous run, whose id is gone from the heartbeat table after the TTL).
     public func recover(includingAll: Bool = false) async throws {

@@ -77,9 +77,6 @@ final class Dispatcher: Sendable {
         var out: [PreparedBatch] = []
         out.reserveCapacity(batches.count)
         for var batch in batches {
-            // Claimed a round ago: a campaign paused meanwhile sends none of it (resume
-            // continues with these same messages).
-            if (try? await storage.delivery.status(batch.work)) == .paused { release(&batch) }
             await submit(&batch)
             out.append(batch)
         }
@@ -262,6 +259,14 @@ final class Dispatcher: Sendable {
             try await takeTokens(sender: batch.sender, cost: batch.tokens)
         } catch {
             // Cancelled while waiting for tokens: nothing was submitted.
+            release(&batch)
+            return
+        }
+        // Checked after the wait for tokens, right before the provider: a campaign paused,
+        // cancelled or ended since the batch was claimed (a round ago, or while it waited)
+        // sends none of it. Released messages go back to `queued`: a resume sends them, and
+        // the recording of a campaign that ended cancels them (`DeliveryStore.record`).
+        if let status = try? await storage.delivery.status(batch.work), status != .sending {
             release(&batch)
             return
         }

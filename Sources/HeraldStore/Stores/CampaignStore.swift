@@ -145,6 +145,11 @@ public struct CampaignStore: Sendable {
     /// changed underneath or the action is not allowed.
     public func apply(_ scope: OrganizationScope, id: String, action: CampaignAction) async throws -> CampaignRecord {
         try await db.transaction { c in
+            if c.dialect == .postgres {
+                // Lock the campaign row before its messages, as `DeliveryStore.record` does: a
+                // cancel then sees every message a recording put back in `queued`.
+                _ = try await c.queryOne("SELECT id FROM campaigns WHERE org_id = ? AND uuid = ? FOR UPDATE", [.int(scope.key), .text(id.lowercased())])
+            }
             let current = try await load(c, scope, id: id)
             let transition: CampaignTransition
             switch current.status.transition(action, pausedFrom: current.pausedFrom) {

@@ -248,6 +248,11 @@ public struct DeliveryStore: Sendable {
                        nextSendAt: NextSendAt = .unchanged) async throws -> Int {
         guard !outcomes.isEmpty else { return 0 }
         return try await db.transaction { c in
+            // The campaign row first, locked (PostgreSQL; SQLite has one writer): a cancel locks
+            // it first too, so either the cancel sees the messages this recording puts back in
+            // `queued`, or this recording sees the campaign ended and cancels them itself.
+            let status = try await c.queryOne("SELECT status FROM campaigns WHERE id = ?" + (c.dialect == .postgres ? " FOR UPDATE" : ""),
+                                              [.int(work.key)]).flatMap { CampaignStatus(rawValue: $0.text(0)) }
             var sent: Int64 = 0, failed: Int64 = 0, skipped: Int64 = 0, credits: Int64 = 0, deferred = 0
             var sentRows: [[SQLValue]] = []
             sentRows.reserveCapacity(outcomes.count)
@@ -287,9 +292,16 @@ public struct DeliveryStore: Sendable {
                     recordedIds.append(.text(r.text(1)))
                 }
             }
-            let left = sent + failed + skipped
-            var campaignSets = "sent_count = sent_count + ?, failed_count = failed_count + ?, skipped_count = skipped_count + ?, queued_count = queued_count - ?, credits_used = credits_used + ?, updated_at = ?"
-            var campaignBinds: [SQLValue] = [.int(sent), .int(failed), .int(skipped), .int(left), .int(credits), .int(now)]
+            // Put back in `queued` after the campaign ended (cancelled while they were claimed):
+            // they are not sent, so they are cancelled like every other unsent recipient.
+            var cancelled: Int64 = 0
+            if deferred > 0, status?.isFinal == true {
+                cancelled = Int64(try await c.execute("UPDATE campaign_messages SET status = 'cancelled', updated_at = ? WHERE org_id = ? AND campaign_id = ? AND status = 'queued'",
+                                                      [.int(now), .int(work.scope.key), .int(work.key)]))
+            }
+            let left = sent + failed + skipped + cancelled
+            var campaignSets = "sent_count = sent_count + ?, failed_count = failed_count + ?, skipped_count = skipped_count + ?, queued_count = queued_count - ?, credits_used = credits_used + ?, cancelled_count = cancelled_count + ?, updated_at = ?"
+            var campaignBinds: [SQLValue] = [.int(sent), .int(failed), .int(skipped + cancelled), .int(left), .int(credits), .int(cancelled), .int(now)]
             switch nextSendAt {
             case .unchanged: break
             case .clear: campaignSets += ", next_send_at = NULL"
