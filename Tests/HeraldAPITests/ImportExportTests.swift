@@ -133,6 +133,91 @@ struct ImportExportTests {
         }
     }
 
+    @Test("a bad header fails the job naming only the header, and later rows are never read as headers", arguments: TestEngine.available)
+    func badHeaderOnly(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let job = try await t.importCSV("phone,firstName,★,team\n+19195550140,Ada,x,blue\n+19195550141,Bob,y,red\n")
+            #expect(job["status"]?.string == "failed")
+            let reason = try #require(job["failureReason"]?.string)
+            #expect(reason.contains("header[2]"), "\(reason)")
+            #expect(!reason.contains("9195550140") && !reason.contains("Ada"), "\(reason)")
+            #expect(!reason.contains("a phone column is required"), "\(reason)")
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 0)
+        }
+    }
+
+    @Test("spreadsheet headers import; each failing field of a row is its own error", arguments: TestEngine.available)
+    func spreadsheetHeaders(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let job = try await t.importCSV("""
+                Phone Number,First Name,Last Name,Email Address,Date of Birth,2024 spend,optedOut
+                (919) 555-0150,Ada,Lovelace,ada@example.org,1815-12-10,12,no
+                +19195550151,Bob,,not-an-email,,,maybe
+
+                """)
+            #expect(job["status"]?.string == "completed", "\(job)")
+            #expect(job["created"]?.int == 1)
+            #expect(job["invalid"]?.int == 1)
+            let errors = job["errors"]?.array ?? []
+            #expect(errors.map { "\($0["row"]?.int ?? 0):\($0["field"]?.string ?? "")" }.sorted() == ["3:email", "3:optedOut"], "\(errors)")
+            let ada = try await t.get("/api/contacts?search=Lovelace").json["data"]?.array.first
+            #expect(ada?["phone"]?.string == "+19195550150")
+            #expect(ada?["email"]?.string == "ada@example.org")
+            #expect(ada?["customFields"]?["Date_of_Birth"]?.string == "1815-12-10")
+            #expect(ada?["customFields"]?["field_2024_spend"]?.string == "12")
+        }
+    }
+
+    @Test("an import or a merge never undoes an opt-out; opt-in does", arguments: TestEngine.available)
+    func optOutKept(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let id = try #require(try await t.contact(#"{"phone":"+19195550160","firstName":"Ada"}"#)["id"]?.string)
+            #expect(try await t.post("/api/contacts/\(id)/opt-out", "").status == .ok)
+            for value in ["false", "no", "0"] {
+                let job = try await t.importCSV("phone,optedOut,firstName\n+19195550160,\(value),Ada \(value)\n")
+                #expect(job["merged"]?.int == 1)
+                let c = try await t.get("/api/contacts/\(id)").json
+                #expect(c["isOptedIn"]?.bool == false, "optedOut=\(value)")
+                #expect(c["firstName"]?.string == "Ada \(value)")
+            }
+            let merged = try await t.post("/api/contacts", #"{"phone":"+19195550160","optedOut":false}"#)
+            #expect(merged.json["outcome"]?.string == "merged")
+            #expect(merged.json["isOptedIn"]?.bool == false)
+            // A file can still opt people out, and the opt-in endpoint resubscribes.
+            _ = try await t.contact(#"{"phone":"+19195550161"}"#)
+            #expect(try await t.importCSV("phone,optedOut\n+19195550161,yes\n")["merged"]?.int == 1)
+            let other = try await t.get("/api/contacts?optedOut=true").json["data"]?.array ?? []
+            #expect(Set(other.compactMap { $0["phone"]?.string }) == ["+19195550160", "+19195550161"])
+            #expect(try await t.post("/api/contacts/\(id)/opt-in", "").json["isOptedIn"]?.bool == true)
+        }
+    }
+
+    @Test("an export imports back into another organization unchanged", arguments: TestEngine.available)
+    func exportRoundTrip(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            _ = try await t.contact(#"{"phone":"+19195550170","firstName":"Ada","lastName":"Lovelace","email":"ada@example.org","city":"London","state":"SC","zip":"29401","timezone":"Europe/London","tags":["vip","donor"],"customFields":{"team":"blue"}}"#)
+            _ = try await t.contact(#"{"phone":"+19195550171","firstName":"Bob","optedOut":true}"#)
+            let csv = try await t.get("/api/contacts/export").text
+            let job = try await t.importCSV(csv, key: t.b.write)
+            #expect(job["status"]?.string == "completed", "\(job)")
+            #expect(job["created"]?.int == 2)
+            let errors = job["errors"]?.array ?? []
+            #expect(errors.isEmpty, "\(job)")
+            let a = (try await t.get("/api/contacts").json["data"]?.array ?? []).sorted { ($0["phone"]?.string ?? "") < ($1["phone"]?.string ?? "") }
+            let b = (try await t.get("/api/contacts", key: t.b.read).json["data"]?.array ?? []).sorted { ($0["phone"]?.string ?? "") < ($1["phone"]?.string ?? "") }
+            let kept = ["phone", "firstName", "lastName", "email", "city", "state", "zip", "timezone", "tags", "isOptedIn", "isTextable"]
+            #expect(b.count == 2)
+            func object(_ j: FilterJSON?) -> [String: FilterJSON] { if case .object(let o)? = j { o } else { [:] } }
+            for (x, y) in zip(a, b) {
+                for k in kept { #expect(x[k] == y[k], "\(k): \(String(describing: x[k])) vs \(String(describing: y[k]))") }
+                // Herald's own id comes back as a custom field; nothing else is added.
+                var extra = object(y["customFields"])
+                #expect(extra.removeValue(forKey: "id") == x["id"])
+                #expect(extra == object(x["customFields"]))
+            }
+        }
+    }
+
     @Test("import requests: content type, empty body, role", arguments: TestEngine.available)
     func importRequests(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in

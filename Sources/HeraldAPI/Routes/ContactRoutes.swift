@@ -20,7 +20,9 @@ struct ContactRoutes {
             var fields = try await RequestFields.read(request, context: context)
             let optedOut = fields.bool("optedOut")
             var changes = try ContactInput.parse(&fields, defaultCountry: org.defaultCountry, requirePhone: true)
-            changes.optedOut = optedOut
+            // A create-or-merge never undoes an opt-out (`optedOut: false` merging into an
+            // opted-out contact leaves it opted out); `/opt-in` or a PATCH of that contact does.
+            changes.optedOut = optedOut == true ? true : nil
             let (contact, outcome) = try await storage.contacts.upsert(scope, changes)
             return JSONResponse.make(Present.contact(contact, outcome: outcome), status: outcome == .created ? .created : .ok)
         }

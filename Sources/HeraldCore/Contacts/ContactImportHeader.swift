@@ -1,3 +1,5 @@
+import Foundation
+
 /// The contact field an import column feeds (API.md §3, `POST /api/contacts/import`).
 public enum ContactImportField: Sendable, Hashable {
     case phone, firstName, lastName, email, city, state, zip, timezone, tags, optedOut
@@ -21,21 +23,63 @@ public enum ContactImportField: Sendable, Hashable {
         }
     }
 
-    /// The standard field a header names (case-insensitive, trimmed), or `nil`.
+    /// The standard field a header names, or `nil`. Matched case-insensitively and ignoring
+    /// spaces, `_`, `-` and `.` (so `First Name`, `first_name` and `FIRST-NAME` are all
+    /// `firstName`): API.md §3's names, plus the spellings spreadsheets and CRMs commonly
+    /// export (`Email Address`, `Mobile Phone`, `Zip Code`, `Surname`, …).
     public static func standard(forHeader header: String) -> ContactImportField? {
-        switch ContactFieldRules.trimmed(header).lowercased() {
-        case "phone", "phonenumber", "mobile": .phone
-        case "firstname", "first_name": .firstName
-        case "lastname", "last_name": .lastName
-        case "email": .email
+        switch headerKey(header) {
+        case "phone", "phonenumber", "mobile", "mobilephone", "mobilenumber", "cell", "cellphone", "cellnumber": .phone
+        case "firstname", "givenname": .firstName
+        case "lastname", "surname", "familyname": .lastName
+        case "email", "emailaddress": .email
         case "city": .city
         case "state": .state
-        case "zip", "postalcode": .zip
+        case "zip", "zipcode", "postalcode", "postcode": .zip
         case "timezone": .timezone
         case "tags": .tags
         case "optedout": .optedOut
         default: nil
         }
+    }
+
+    /// Columns of Herald's own contact export that hold values an import cannot set (they are
+    /// derived or kept by Herald), ignored so that an export imports back as it was.
+    static let exportOnlyKeys: Set<String> = ["optedoutat", "istextable", "isoptedin", "createdat", "updatedat"]
+
+    /// A header lowercased without spaces, `_`, `-` and `.`.
+    static func headerKey(_ header: String) -> String {
+        String(ContactFieldRules.trimmed(header).lowercased().unicodeScalars.filter { !" _-.".unicodeScalars.contains($0) })
+    }
+
+    /// The custom field name a header becomes: the header itself when it is a valid name
+    /// (`ContactFieldRules.isValidCustomFieldName`); else accents dropped, every run of other
+    /// characters turned into one `_`, `_` trimmed from both ends, `field_` put before a leading
+    /// digit and the result cut to the longest name allowed (`Date of Birth` → `Date_of_Birth`,
+    /// `2024 spend` → `field_2024_spend`). `nil` when nothing usable is left (a header of only
+    /// symbols or of letters outside the Latin alphabet).
+    public static func customName(forHeader header: String) -> String? {
+        let trimmed = ContactFieldRules.trimmed(header)
+        if ContactFieldRules.isValidCustomFieldName(trimmed) { return trimmed }
+        let folded = trimmed.folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil)
+            .replacingOccurrences(of: "ß", with: "ss")
+        var out = ""
+        var pendingSeparator = false
+        for scalar in folded.unicodeScalars {
+            let v = scalar.value
+            let ok = (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39)
+            if ok {
+                if pendingSeparator && !out.isEmpty { out.append("_") }
+                pendingSeparator = false
+                out.unicodeScalars.append(scalar)
+            } else {
+                pendingSeparator = true
+            }
+        }
+        guard let first = out.unicodeScalars.first else { return nil }
+        if first.value >= 0x30 && first.value <= 0x39 { out = "field_" + out }
+        let name = String(out.prefix(ContactFieldRules.maxCustomFieldNameLength))
+        return ContactFieldRules.isValidCustomFieldName(name) ? name : nil
     }
 }
 
@@ -69,15 +113,19 @@ public struct ContactImportRow: Sendable, Hashable {
 /// Maps the header record of a contact import to fields once, so each data row is decoded by
 /// indexing (API.md §3).
 ///
-/// Header names are trimmed and matched case-insensitively: `phone|phoneNumber|mobile`,
+/// Header names are trimmed and matched case-insensitively, ignoring spaces, `_`, `-` and `.`
+/// (`ContactImportField.standard(forHeader:)`): `phone|phoneNumber|mobile`,
 /// `firstName|first_name`, `lastName|last_name`, `email`, `city`, `state`,
-/// `zip|postalCode`, `timezone`, `tags`, `optedOut`. Any other non-empty header is a custom
-/// field named after the header as written (trimmed), which must be a valid custom field name
-/// (`ContactFieldRules.isValidCustomFieldName`). Columns with an empty header are ignored.
+/// `zip|postalCode`, `timezone`, `tags`, `optedOut`, and common spreadsheet spellings of them.
+/// Any other non-empty header is a custom field named after the header
+/// (`ContactImportField.customName(forHeader:)`: as written when it is a valid name, else made
+/// into one). The read-only columns of Herald's own export (`optedOutAt`, `isTextable`,
+/// `isOptedIn`, `createdAt`, `updatedAt`) and columns with an empty header are ignored.
 ///
 /// Whole-import errors (thrown as one `ValidationError` listing all of them): no phone column,
-/// a standard field given by two columns, two custom columns with the same name, an invalid
-/// custom field name. Issues are reported on `header[i]` (0-based column index).
+/// a standard field given by two columns, two custom columns with the same name, a header that
+/// cannot be made into a custom field name. Issues are reported on `header[i]` (0-based column
+/// index).
 public struct ContactImportHeader: Sendable, Hashable {
     /// The field of each column; `nil` for an ignored column.
     public let columns: [ContactImportField?]
@@ -92,7 +140,7 @@ public struct ContactImportHeader: Sendable, Hashable {
         for (index, raw) in names.enumerated() {
             let name = ContactFieldRules.trimmed(raw)
             let path = "header[\(index)]"
-            if name.isEmpty {
+            if name.isEmpty || ContactImportField.exportOnlyKeys.contains(ContactImportField.headerKey(name)) {
                 columns.append(nil)
             } else if let field = ContactImportField.standard(forHeader: name) {
                 if let earlier = standardSeen[field] {
@@ -101,16 +149,16 @@ public struct ContactImportHeader: Sendable, Hashable {
                     standardSeen[field] = index
                 }
                 columns.append(field)
-            } else if let problem = ContactFieldRules.customFieldNameProblem(name) {
-                issues.add(path, "column \"\(name)\": \(problem)")
-                columns.append(nil)
-            } else {
-                if let earlier = customSeen[name] {
-                    issues.add(path, "column \"\(name)\" duplicates column \(earlier + 1)")
+            } else if let custom = ContactImportField.customName(forHeader: name) {
+                if let earlier = customSeen[custom] {
+                    issues.add(path, "column \"\(Self.quoted(name))\" duplicates column \(earlier + 1) (both become the custom field \(custom))")
                 } else {
-                    customSeen[name] = index
+                    customSeen[custom] = index
                 }
-                columns.append(.custom(name))
+                columns.append(.custom(custom))
+            } else {
+                issues.add(path, "column \"\(Self.quoted(name))\" cannot be a custom field name: it has no Latin letters or digits")
+                columns.append(nil)
             }
         }
         if standardSeen[.phone] == nil {
@@ -119,6 +167,11 @@ public struct ContactImportHeader: Sendable, Hashable {
         try issues.throwIfAny()
         self.columns = columns
         self.phoneColumn = standardSeen[.phone]!
+    }
+
+    /// A header as quoted in an issue: at most 40 characters.
+    static func quoted(_ name: String) -> String {
+        name.count > 40 ? String(name.prefix(40)) + "…" : name
     }
 
     /// Maps a header record read by `CSVReader`.

@@ -189,6 +189,8 @@ struct ImportRowParser {
     init(options: ImportStore.Options) { self.options = options }
 
     mutating func consume(_ record: CSVRecord) {
+        // A header that cannot be used ends the import: later records are not headers.
+        if headerProblem != nil { return }
         guard let header else {
             if record.isBlank { return }
             sawHeader = true
@@ -204,7 +206,10 @@ struct ImportRowParser {
         let row: ContactImportRow
         switch header.decode(record) {
         case .failure(let e):
-            invalid(Int64(record.rowNumber), e.issues.first?.field ?? "row", e.issues.map(\.message).joined(separator: "; "))
+            // One error per failing field, the row counted once.
+            invalidRows += 1
+            for issue in e.issues { errors.append(ImportJob.RowError(row: Int64(record.rowNumber), field: issue.field, message: issue.message)) }
+            if e.issues.isEmpty { errors.append(ImportJob.RowError(row: Int64(record.rowNumber), field: "row", message: "cannot be read")) }
             return
         case .success(let r): row = r
         }
@@ -241,7 +246,9 @@ struct ImportRowParser {
         let tags = row.tags + options.tags
         if !tags.isEmpty { ch.tags = tags }
         if !row.customFields.isEmpty { ch.customFields = row.customFields.mapValues { Optional($0) } }
-        ch.optedOut = row.optedOut
+        // An opt-out is honoured, never undone by a file: `optedOut` false (an old CRM export)
+        // leaves a contact's opt-out in place; only `POST /api/contacts/{id}/opt-in` resubscribes.
+        ch.optedOut = row.optedOut == true ? true : nil
         // A bad optional field is reported but does not drop the row.
         for issue in issues.issues { errors.append(ImportJob.RowError(row: Int64(record.rowNumber), field: issue.field, message: issue.message)) }
         rows.append(ImportStore.Row(rowNumber: Int64(record.rowNumber), changes: ch))

@@ -9,6 +9,11 @@ struct ContactImportHeaderTests {
         ("lastName", .lastName), ("Email", .email), ("city", .city), ("State", .state),
         ("zip", .zip), ("postalCode", .zip), ("TimeZone", .timezone), ("tags", .tags),
         ("OptedOut", .optedOut), (" team_2 ", .custom("team_2")), ("Team", .custom("Team")),
+        // Spreadsheet and CRM spellings, and headers made into custom field names.
+        ("Phone Number", .phone), ("Mobile Phone", .phone), ("First Name", .firstName), ("FIRST-NAME", .firstName),
+        ("Surname", .lastName), ("Email Address", .email), ("e-mail", .email), ("Zip Code", .zip), ("Postal_Code", .zip),
+        ("Time Zone", .timezone), ("Date of Birth", .custom("Date_of_Birth")), ("Member-ID", .custom("Member_ID")),
+        ("2024 spend", .custom("field_2024_spend")), ("Größe", .custom("Grosse")), ("  --Notes!! ", .custom("Notes")),
     ])
     func mapping(name: String, field: ContactImportField) throws {
         let header = try ContactImportHeader(names: name.lowercased().contains("phone") || name == "mobile" ? [name] : ["phone", name])
@@ -19,8 +24,8 @@ struct ContactImportHeaderTests {
         (["first_name", "email"], ["header"]),
         (["phone", "mobile"], ["header[1]"]),
         (["phone", "zip", "postalCode", "team", "team"], ["header[2]", "header[4]"]),
-        (["phone", "Favorite Color", "1st"], ["header[1]", "header[2]"]),
-        (["email", "email", "Bad-Name"], ["header[1]", "header[2]", "header"]),
+        (["phone", "★★", "Team Name", "team-name", "Team_Name"], ["header[1]", "header[4]"]),
+        (["email", "email", "電話"], ["header[1]", "header[2]", "header"]),
     ])
     func headerErrors(names: [String], fields: [String]) {
         #expect(throws: ValidationError.self) { try ContactImportHeader(names: names) }
@@ -29,6 +34,12 @@ struct ContactImportHeaderTests {
         } catch {
             #expect(error.issues.map(\.field) == fields)
         }
+    }
+
+    @Test("The read-only columns of Herald's own export are ignored, so an export imports back")
+    func exportColumns() throws {
+        let header = try ContactImportHeader(names: ["id", "phone", "firstName", "tags", "optedOut", "optedOutAt", "isTextable", "createdAt", "updatedAt", "team"])
+        #expect(header.columns == [.custom("id"), .phone, .firstName, .tags, .optedOut, nil, nil, nil, nil, .custom("team")])
     }
 
     @Test("Empty header cells are ignored columns")
