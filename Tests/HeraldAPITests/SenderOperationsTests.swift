@@ -100,6 +100,34 @@ struct SenderOperationsTests {
         }
     }
 
+    @Test("a sender a scheduled or running campaign uses cannot be deleted; a launch with no sender is refused", arguments: TestEngine.available)
+    func senderInUse(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            _ = try await t.contact(#"{"phone":"+19195550181","tags":["vip"]}"#)
+            let named = try #require(try await t.post("/api/senders", #"{"address":"+19195550178","provider":"simulator"}"#).json["id"]?.string)
+            let later = #""scheduledFor":"2031-01-01T00:00:00Z","contactFilter":{"tags":["vip"]}"#
+            let c1 = try await t.post("/api/campaigns", #"{"name":"Named","message":"Hi","senderId":"\#(named)",\#(later)}"#)
+            try #require(c1.status == .created, "\(c1.text)")
+            let refused = try await t.delete("/api/senders/\(named)")
+            #expect(refused.status == .badRequest)
+            #expect(refused.error == "invalid_state")
+            #expect(try await t.get("/api/senders/\(named)").status == .ok)
+            // A campaign on the default: the last text sender cannot go, one of two can.
+            let c2 = try await t.post("/api/campaigns", #"{"name":"Default","message":"Hi",\#(later)}"#)
+            try #require(c2.status == .created, "\(c2.text)")
+            #expect(try await t.post("/api/campaigns/\(c1.json["id"]!.string!)/cancel", "").status == .ok)
+            #expect(try await t.delete("/api/senders/\(named)").status == .noContent)
+            #expect(try await t.delete("/api/senders/\(t.defaultSenderId)").error == "invalid_state")
+            #expect(try await t.post("/api/campaigns/\(c2.json["id"]!.string!)/cancel", "").status == .ok)
+            #expect(try await t.delete("/api/senders/\(t.defaultSenderId)").status == .noContent)
+            // No text sender left: a launch without senderId is refused up front (a draft is fine).
+            let none = try await t.post("/api/campaigns", #"{"name":"None","message":"Hi","contactFilter":{"tags":["vip"]}}"#)
+            #expect(none.status == .unprocessableContent, "\(none.text)")
+            #expect(none.fields == ["senderId"])
+            #expect(try await t.post("/api/campaigns/draft", #"{"name":"None","message":"Hi"}"#).status == .created)
+        }
+    }
+
     @Test("configured providers are accepted", arguments: TestEngine.available)
     func configuredProvider(engine: TestEngine) async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("herald-config-\(UUID().uuidString).json")

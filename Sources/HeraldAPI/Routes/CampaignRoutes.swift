@@ -230,6 +230,10 @@ struct CampaignRoutes {
         fields.collectDraftIssues(into: &issues)
         fields.collectLaunchIssues(into: &issues, knownCustomFields: known.union(fields.recipients?.flatMap { $0.customFields?.keys.map { $0 } ?? [] } ?? []))
         var audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: false)
+        if fields.senderId == nil, try await storage.senders.defaultSender(scope, channel: fields.resolvedChannel) == nil {
+            // Refused now rather than accepted and failed when it starts sending.
+            issues.add("senderId", "the organization has no default \(fields.resolvedChannel.rawValue) sender; give one")
+        }
         if fields.audienceSourceFields.isEmpty, let draft, audience.inlineKeys == nil {
             // A draft whose recipients were given inline keeps them.
             let keys = try await storage.campaigns.audienceContacts(scope, campaignKey: draft.key)

@@ -128,9 +128,21 @@ public struct SenderStore: Sendable {
         }
     }
 
+    /// Deletes the sender unless a scheduled or running campaign uses it: names it, or sends
+    /// with the organization's default for the sender's channel and no other sender of that
+    /// channel is left (400 `invalid_state`, as for segments).
     public func delete(_ scope: OrganizationScope, id: String) async throws {
         try await db.transaction { c in
             let current = try await load(c, scope, id: id)
+            let inUse = try await c.queryOne("""
+                SELECT COUNT(*) FROM campaigns k
+                WHERE k.org_id = ? AND k.status IN ('scheduled', 'pending', 'queued', 'sending', 'paused')
+                  AND (k.sender_uuid = ? OR (k.sender_uuid IS NULL AND k.channel = ?
+                       AND NOT EXISTS (SELECT 1 FROM senders s WHERE s.org_id = ? AND s.channel = ? AND s.id <> ?)))
+                """, [.int(scope.key), .text(current.id), .text(current.channel.rawValue), .int(scope.key), .text(current.channel.rawValue), .int(current.key)])?.int(0) ?? 0
+            if inUse > 0 {
+                throw StoreError.invalidState("\(inUse == 1 ? "a scheduled or running campaign uses" : "\(inUse) scheduled or running campaigns use") this sender")
+            }
             try await c.execute("DELETE FROM senders WHERE org_id = ? AND id = ?", [.int(scope.key), .int(current.key)])
             try await c.execute("UPDATE organizations SET default_sender_uuid = NULL WHERE id = ? AND default_sender_uuid = ?", [.int(scope.key), .text(current.id)])
         }
