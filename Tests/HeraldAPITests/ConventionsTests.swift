@@ -229,6 +229,35 @@ struct ConventionsTests {
         }
     }
 
+    @Test("every list walks to its end with no empty page, even when the last page is exactly full", arguments: TestEngine.available)
+    func exactLastPage(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let ids = try await Self.seed(t)
+            // At least three of everything.
+            var contacts = [ids["contact"]!]
+            for i in 0..<3 {
+                contacts.append(try #require(try await t.contact(#"{"phone":"+1919555020\#(i)","tags":["t\#(i)","all"]}"#)["id"]?.string))
+                _ = try await t.list("More \(i)")
+                _ = try await t.post("/api/segments", #"{"name":"Seg \#(i)","filter":{}}"#)
+                _ = try await t.post("/api/senders", #"{"address":"+1919555013\#(i)","provider":"simulator"}"#)
+                _ = try await t.post("/api/organization/credits", #"{"amount":\#(i + 1),"reason":"seed"}"#)
+                _ = try await t.post("/api/api-keys", #"{"name":"k\#(i)","role":"read"}"#)
+                _ = try await t.post("/api/campaigns/draft", #"{"name":"Draft \#(i)"}"#)
+            }
+            let members = contacts.map { "\"\($0)\"" }.joined(separator: ",")
+            _ = try await t.post("/api/lists/\(ids["list"]!)/contacts", #"{"contactIds":[\#(members)]}"#)
+            let lists = ["/api/contacts", "/api/lists", "/api/segments", "/api/senders", "/api/organization/credits/ledger", "/api/api-keys",
+                         "/api/tags", "/api/campaigns", "/api/lists/{list}/contacts", "/api/segments/{segment}/contacts"]
+            for path in lists.map({ Self.fill($0, ids) }) {
+                let everything = try await t.all(path, limit: 200)
+                try #require(everything.count >= 3, "\(path) has \(everything.count) items")
+                // One page holding exactly everything, then pages of one (the last one full too).
+                #expect(try await t.all(path, limit: everything.count) == everything, "\(path)")
+                #expect(try await t.all(path, limit: 1) == everything, "\(path)")
+            }
+        }
+    }
+
     @Test("X-Request-Id is echoed when sane and generated otherwise, on successes and errors", arguments: TestEngine.available)
     func requestIds(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in

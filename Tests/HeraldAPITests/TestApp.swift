@@ -136,13 +136,18 @@ struct TestApp: Sendable {
             let uri = "\(path)\(sep)limit=\(limit)" + (cursor.map { "&cursor=\($0)" } ?? "")
             let r = try await get(uri, key: key)
             try #require(r.status == .ok, "\(uri): \(r.text)")
-            if case .array(let page) = r.json {
-                items += page
+            let page: [FilterJSON]
+            if case .array(let bare) = r.json {
+                page = bare
                 cursor = r.header("X-Next-Cursor")
             } else {
-                items += r.json["data"]?.array ?? []
+                page = r.json["data"]?.array ?? []
                 cursor = r.json["nextCursor"]?.string
             }
+            // A next cursor only after a full page, and never a page that turns out empty.
+            #expect(cursor == nil || page.count == limit, "\(uri): \(page.count) items and a next cursor")
+            #expect(!page.isEmpty || items.isEmpty, "\(uri): an empty page after a next cursor")
+            items += page
             #expect(items.count <= 10_000)
             if cursor == nil { return items }
         }

@@ -22,8 +22,8 @@ struct CampaignRoutes {
             let status = q.oneOf("status", CampaignStatus.allCases.map(\.rawValue)).flatMap(CampaignStatus.init(rawValue:))
             let search = q.string("search")
             try q.throwIfIssues()
-            let items = try await storage.campaigns.list(try context.scope(), status: status, search: search, before: cursor?.intKey, limit: limit)
-            return Paging.bareArray(items.map { CampaignPresenter.campaign($0) }, last: items.count == limit ? items.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+            let (items, last) = Paging.split(try await storage.campaigns.list(try context.scope(), status: status, search: search, before: cursor?.intKey, limit: limit + 1), limit: limit)
+            return Paging.bareArray(items.map { CampaignPresenter.campaign($0) }, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
         }
         api.post("campaigns") { request, context in
             try context.require(.write)

@@ -28,9 +28,12 @@ struct ContactRoutes {
         }
         api.get("contacts") { request, context in
             let scope = try context.scope()
-            let query = try await listQuery(request, scope: scope)
-            let (contacts, total) = try await storage.contacts.list(scope, query)
-            let next = contacts.count == query.limit ? contacts.last.map { KeysetCursor(sortValue: query.sort == .createdAt ? $0.createdAt : $0.updatedAt, id: $0.key) } : nil
+            var query = try await listQuery(request, scope: scope)
+            let limit = query.limit
+            query.limit += 1
+            let (rows, total) = try await storage.contacts.list(scope, query)
+            let (contacts, last) = Paging.split(rows, limit: limit)
+            let next = last.map { KeysetCursor(sortValue: query.sort == .createdAt ? $0.createdAt : $0.updatedAt, id: $0.key) }
             return Paging.envelope(contacts.map { Present.contact($0) }, next: next, total: total)
         }
         api.get("contacts/export") { request, context in
@@ -127,9 +130,9 @@ struct ContactRoutes {
             try q.throwIfIssues()
             // Tags page by name: the cursor carries the last tag of the page.
             let after: String? = if case .text(let tag) = cursor?.id { tag } else { nil }
-            let tags = try await storage.contacts.tags(try context.scope(), after: after, limit: limit)
+            let (tags, last) = Paging.split(try await storage.contacts.tags(try context.scope(), after: after, limit: limit + 1), limit: limit)
             return Paging.bareArray(tags.map { .object(["name": .string($0.name), "contactCount": .int($0.contactCount)]) },
-                                    last: tags.count == limit ? tags.last.map { KeysetCursor(sortValue: 0, id: .text($0.name)) } : nil)
+                                    last: last.map { KeysetCursor(sortValue: 0, id: .text($0.name)) })
         }
     }
 

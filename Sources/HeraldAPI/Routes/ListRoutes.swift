@@ -22,8 +22,8 @@ struct ListRoutes {
             let limit = q.limit()
             let cursor = q.cursor()
             try q.throwIfIssues()
-            let lists = try await storage.lists.all(try context.scope(), before: cursor?.intKey, limit: limit)
-            return Paging.bareArray(lists.map(Present.list), last: lists.count == limit ? lists.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+            let (lists, last) = Paging.split(try await storage.lists.all(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
+            return Paging.bareArray(lists.map(Present.list), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
         }
         api.get("lists/:id") { _, context in
             JSONResponse.make(Present.list(try await storage.lists.get(try context.scope(), id: try context.parameters.require("id"))))
@@ -98,9 +98,11 @@ struct ListRoutes {
             var filter = ContactFilter()
             filter.listIds = [UUID(uuidString: id)!]
             query.apply(filter, dialect: storage.db.dialect)
-            let (contacts, total) = try await storage.contacts.list(scope, query)
-            let next = contacts.count == query.limit ? contacts.last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) } : nil
-            return Paging.envelope(contacts.map { Present.contact($0) }, next: next, total: total)
+            let limit = query.limit
+            query.limit += 1
+            let (rows, total) = try await storage.contacts.list(scope, query)
+            let (contacts, last) = Paging.split(rows, limit: limit)
+            return Paging.envelope(contacts.map { Present.contact($0) }, next: last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) }, total: total)
         }
     }
 
@@ -149,10 +151,10 @@ struct SegmentRoutes {
             let cursor = q.cursor()
             try q.throwIfIssues()
             let scope = try context.scope()
-            let segments = try await storage.segments.all(scope, before: cursor?.intKey, limit: limit)
+            let (segments, last) = Paging.split(try await storage.segments.all(scope, before: cursor?.intKey, limit: limit + 1), limit: limit)
             var items: [JSON] = []
             for s in segments { items.append(Present.segment(s, contactCount: try await count(scope, json: s.filterJSON))) }
-            return Paging.bareArray(items, last: segments.count == limit ? segments.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+            return Paging.bareArray(items, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
         }
         api.post("segments/preview") { request, context in
             let fields = try await RequestFields.read(request, context: context)
@@ -204,9 +206,11 @@ struct SegmentRoutes {
             query.includeTotal = q.bool("includeTotal") ?? false
             try q.throwIfIssues()
             query.apply(try Self.decode(s.filterJSON), dialect: storage.db.dialect)
-            let (contacts, total) = try await storage.contacts.list(scope, query)
-            let next = contacts.count == query.limit ? contacts.last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) } : nil
-            return Paging.envelope(contacts.map { Present.contact($0) }, next: next, total: total)
+            let limit = query.limit
+            query.limit += 1
+            let (rows, total) = try await storage.contacts.list(scope, query)
+            let (contacts, last) = Paging.split(rows, limit: limit)
+            return Paging.envelope(contacts.map { Present.contact($0) }, next: last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) }, total: total)
         }
     }
 

@@ -75,8 +75,8 @@ struct OrganizationRoutes {
             let limit = q.limit()
             let cursor = q.cursor()
             try q.throwIfIssues()
-            let entries = try await storage.organizations.ledger(try context.scope(), before: cursor?.intKey, limit: limit)
-            return Paging.bareArray(entries.map(Present.ledger), last: entries.count == limit ? entries.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+            let (entries, last) = Paging.split(try await storage.organizations.ledger(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
+            return Paging.bareArray(entries.map(Present.ledger), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
         }
         api.post("api-keys") { request, context in
             try context.require(.admin)
@@ -98,8 +98,8 @@ struct OrganizationRoutes {
             let limit = q.limit()
             let cursor = q.cursor()
             try q.throwIfIssues()
-            let keys = try await storage.organizations.listKeys(try context.scope(), before: cursor?.intKey, limit: limit)
-            return Paging.bareArray(keys.map { Present.apiKey($0) }, last: keys.count == limit ? keys.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+            let (keys, last) = Paging.split(try await storage.organizations.listKeys(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
+            return Paging.bareArray(keys.map { Present.apiKey($0) }, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
         }
         api.delete("api-keys/:id") { _, context in
             try context.require(.admin)
@@ -123,6 +123,15 @@ enum PhoneNumbersSupport {
 
 /// Pagination helpers (API.md §1).
 enum Paging {
+    /// A page read with one row more than `limit` (pass `limit + 1` to the store): its first
+    /// `limit` rows, and the last of them when the extra row shows that more follow, for the next
+    /// cursor. An exactly full last page so has no next cursor (no empty page after it).
+    static func split<T>(_ rows: [T], limit: Int) -> (page: [T], lastIfMore: T?) {
+        guard rows.count > limit else { return (rows, nil) }
+        let page = Array(rows.prefix(limit))
+        return (page, page.last)
+    }
+
     /// A bare JSON array with the next cursor in `X-Next-Cursor`.
     static func bareArray(_ items: [JSON], last: KeysetCursor?) -> Response {
         var headers: HTTPFields = [:]

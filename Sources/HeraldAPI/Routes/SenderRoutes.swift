@@ -91,8 +91,8 @@ struct SenderRoutes {
             let limit = q.limit()
             let cursor = q.cursor()
             try q.throwIfIssues()
-            let senders = try await storage.senders.all(try context.scope(), before: cursor?.intKey, limit: limit)
-            return Paging.bareArray(senders.map(Present.sender), last: senders.count == limit ? senders.last.map { KeysetCursor(sortValue: 0, id: $0.key) } : nil)
+            let (senders, last) = Paging.split(try await storage.senders.all(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
+            return Paging.bareArray(senders.map(Present.sender), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
         }
         api.get("senders/:id") { _, context in
             JSONResponse.make(Present.sender(try await storage.senders.get(try context.scope(), id: try context.parameters.require("id"))))

@@ -25,8 +25,8 @@ struct SimulatorRoutes {
                 after = key
             }
             guard let simulator else { throw APIError.notFound("simulator") }
-            let messages = try await simulator.messages(organizationId: scope.id, to: to, limit: limit, after: after)
-            let next = messages.count == limit ? messages.last.map { KeysetCursor(sortValue: $0.sequence, id: $0.sequence) } : nil
+            let (messages, last) = Paging.split(try await simulator.messages(organizationId: scope.id, to: to, limit: limit + 1, after: after), limit: limit)
+            let next = last.map { KeysetCursor(sortValue: $0.sequence, id: $0.sequence) }
             return Paging.envelope(messages.map(Self.present), next: next, total: nil)
         }
     }
