@@ -25,6 +25,15 @@ struct ABTestWinnerTests {
             let sample = try await app.simulator.messages(organizationId: app.scope.id, limit: 100)
             #expect(sample.count > 0 && sample.count < 40, "only the A/B samples before a winner: \(sample.count)")
             #expect(try await app.campaign(id)["status"]?.string == "sending")
+            // metrics.variants counts each test group from its rows.
+            var variants = try await app.campaign(id)["metrics"]?["variants"]
+            let sentA = sample.filter { $0.body.hasPrefix("A ") }.count, sentB = sample.filter { $0.body.hasPrefix("B ") }.count
+            #expect(sentA > 0 && sentB > 0)
+            #expect(variants?["A"]?["sentCount"]?.int == sentA && variants?["A"]?["audienceSize"]?.int == sentA, "\(String(describing: variants))")
+            #expect(variants?["B"]?["sentCount"]?.int == sentB && variants?["B"]?["audienceSize"]?.int == sentB)
+            #expect(variants?["A"]?["queuedCount"]?.int == 0 && variants?["A"]?["skippedCount"]?.int == 0)
+            #expect(variants?["A"]?.keys == ["audienceSize", "sentCount", "deliveredCount", "failedCount", "queuedCount", "skippedCount",
+                                              "deliveryRate", "replyRate", "creditsUsed"])
 
             let bad = try await app.call(.post, "/api/campaigns/\(id)/ab-test/winner", #"{"variant": "C"}"#)
             #expect(bad.status == .unprocessableContent)
@@ -40,7 +49,16 @@ struct ABTestWinnerTests {
             #expect(all.count == 40)
             #expect(Set(all.map(\.to)).count == 40)
             #expect(all.dropFirst(sample.count).allSatisfy { $0.body.hasPrefix("B ") })
-            #expect(try await app.campaign(id)["status"]?.string == "completed")
+            let done = try await app.campaign(id)
+            #expect(done["status"]?.string == "completed")
+            // The rest of the audience got B: it counts under B.
+            variants = done["metrics"]?["variants"]
+            #expect(variants?["A"]?["sentCount"]?.int == sentA)
+            #expect(variants?["B"]?["sentCount"]?.int == 40 - sentA)
+            #expect(variants?["B"]?["audienceSize"]?.int == 40 - sentA)
+            // Not an A/B campaign: null.
+            let plain = try await app.call(.post, "/api/campaigns", #"{"name": "Plain", "message": "Hi", "contactFilter": {}, "senderId": "\#(sender)", "acknowledgeDuplicateSend": true}"#)
+            #expect(try await app.campaign(try #require(plain.json["id"]?.string))["metrics"]?.raw("variants") == .null)
         }
     }
 

@@ -462,7 +462,9 @@ struct CampaignRoutes {
             if let id = campaign.fields.senderId { sender = try? await storage.senders.get(scope, id: id) }
             else { sender = try await storage.senders.defaultSender(scope, channel: campaign.fields.resolvedChannel) }
         }
-        return CampaignPresenter.campaign(campaign, detailed: detailed, sender: sender)
+        let variants = detailed && campaign.fields.isABTest
+            ? try await storage.campaigns.variantCounters(scope, campaignKey: campaign.key, winner: campaign.abTestWinner) : nil
+        return CampaignPresenter.campaign(campaign, detailed: detailed, sender: sender, variants: variants)
     }
 }
 

@@ -16,7 +16,16 @@ enum CampaignPresenter {
     static func optBool(_ b: Bool?) -> JSON { b.map { .bool($0) } ?? .null }
     static func optInt(_ i: Int?) -> JSON { i.map { .int($0) } ?? .null }
 
-    static func campaign(_ c: CampaignRecord, detailed: Bool = false, sender: Sender? = nil) -> JSON {
+    /// The counts of `metrics` and of each of its `variants` (API.md §5.1).
+    static func counts(_ n: CampaignCounters) -> [String: JSON] {
+        [
+            "audienceSize": .int(n.total), "sentCount": .int(n.sent), "deliveredCount": .int(n.delivered), "failedCount": .int(n.failed),
+            "queuedCount": .int(n.queued), "skippedCount": .int(n.skipped), "deliveryRate": .number(n.deliveryRate),
+            "replyRate": .number(CampaignCounters.rate(n.replies, of: n.sent)), "creditsUsed": .int(n.creditsUsed),
+        ]
+    }
+
+    static func campaign(_ c: CampaignRecord, detailed: Bool = false, sender: Sender? = nil, variants: [String: CampaignCounters]? = nil) -> JSON {
         let f = c.fields
         let n = c.counters
         var o: [String: JSON] = [
@@ -45,19 +54,12 @@ enum CampaignPresenter {
             o["phoneNumber"] = sender.map { s in
                 .object(["id": .string(s.id), "address": .string(s.address), "label": .opt(s.label), "type": .string(s.type.rawValue)])
             } ?? .null
-            let counts: [String: JSON] = [
-                "sentCount": .int(n.sent), "deliveredCount": .int(n.delivered), "failedCount": .int(n.failed),
-                "queuedCount": .int(n.queued), "skippedCount": .int(n.skipped), "deliveryRate": .number(n.deliveryRate),
-            ]
-            var metrics = counts
-            metrics["audienceSize"] = .int(n.total)
-            metrics["replyRate"] = .number(CampaignCounters.rate(n.replies, of: n.sent))
+            var metrics = counts(n)
             metrics["clickRate"] = .number(CampaignCounters.rate(n.uniqueClicks, of: n.sent))
             metrics["linkClicks"] = .int(n.clicks)
             metrics["uniqueLinkClicks"] = .int(n.uniqueClicks)
             metrics["optOuts"] = .int(n.optOuts)
-            metrics["creditsUsed"] = .int(n.creditsUsed)
-            metrics["variants"] = .null
+            metrics["variants"] = variants.map { v in .object(v.mapValues { .object(counts($0)) }) } ?? .null
             o["metrics"] = .object(metrics)
         }
         return .object(o)

@@ -22,6 +22,34 @@ public struct CampaignCounters: Sendable, Hashable {
     /// delivered ÷ sent × 100 with two decimals; 0 when nothing is sent (API.md §5.1).
     public var deliveryRate: Double { Self.rate(delivered, of: sent) }
 
+    /// Counters rebuilt from a campaign's recipient rows grouped by status (`rows` holds, per
+    /// status, the number of rows, of them the replied ones, and their credits), with the same
+    /// meaning as the campaign's running counters (API.md §5.1): `sent` counts what a carrier
+    /// accepted (delivered and undelivered included), `queued` what is still queued or being
+    /// sent, `skipped` what was dropped or cancelled.
+    public init(statusRows rows: [(status: RecipientMessageStatus, count: Int64, replied: Int64, credits: Int64)]) {
+        for r in rows {
+            total += r.count
+            replies += r.replied
+            if r.status.countsAsSent {
+                sent += r.count
+                creditsUsed += r.credits
+            }
+            switch r.status {
+            case .queued, .sending: queued += r.count
+            case .delivered: delivered += r.count
+            case .undelivered: undelivered += r.count
+            case .failed: failed += r.count
+            case .skipped: skipped += r.count
+            case .cancelled:
+                cancelled += r.count
+                skipped += r.count
+            case .unknown: unknown += r.count
+            case .sent: break
+            }
+        }
+    }
+
     public static func rate(_ part: Int64, of whole: Int64) -> Double {
         guard whole > 0 else { return 0 }
         return (Double(part) / Double(whole) * 10000).rounded() / 100

@@ -320,6 +320,25 @@ public struct CampaignStore: Sendable {
         }
     }
 
+    /// The counters of an A/B campaign per message text actually used: "A" and "B" hold their
+    /// test groups, and once a winner is chosen the rest of the audience (`W`) counts under
+    /// the winner. Built from the recipient rows (one grouped read of the campaign's rows).
+    public func variantCounters(_ scope: OrganizationScope, campaignKey: Int64, winner: String?) async throws -> [String: CampaignCounters] {
+        try await db.read { c in
+            var rows: [String: [(status: RecipientMessageStatus, count: Int64, replied: Int64, credits: Int64)]] = ["A": [], "B": []]
+            for r in try await c.query("""
+                SELECT variant, status, COUNT(*), COUNT(replied_at), COALESCE(SUM(credits), 0) FROM campaign_messages
+                WHERE org_id = ? AND campaign_id = ? AND variant IS NOT NULL GROUP BY variant, status
+                """, [.int(scope.key), .int(campaignKey)]) {
+                guard let status = RecipientMessageStatus(rawValue: r.text(1)) else { continue }
+                let variant = r.text(0) == "W" ? winner : r.text(0)
+                guard let variant, rows[variant] != nil else { continue }
+                rows[variant]?.append((status, r.int(2), r.int(3), r.int(4)))
+            }
+            return rows.mapValues { CampaignCounters(statusRows: $0) }
+        }
+    }
+
     /// Campaigns of this organization (other than `excluding`) that messaged any eligible member
     /// of `audience` in `from..<until` (epoch ms, the local day it sends): the duplicate-send check
     /// of API.md §5.3.
