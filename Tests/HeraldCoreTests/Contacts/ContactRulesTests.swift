@@ -11,17 +11,22 @@ struct ContactRulesTests {
         #expect(ContactTags.normalize(raw) == tag)
     }
 
-    @Test("Rejected tags", arguments: ["", "   ", String(repeating: "a", count: 65)])
+    @Test("Rejected tags", arguments: ["", "   ", String(repeating: "a", count: 65), "x,y", "a;b", "c|d"])
     func rejected(raw: String) {
         #expect(ContactTags.normalize(raw) == nil)
+    }
+
+    @Test("Import cells split on ; | and ,", arguments: [("a;b|c", ["a", "b", "c"]), ("x,Y; x", ["x", "y"]), (" ;|, ", [])])
+    func importCell(cell: String, tags: [String]) {
+        #expect(ContactTags.split(cell).tags == tags)
     }
 
     @Test("Tag arrays report each bad tag and de-duplicate")
     func tagArray() {
         var issues = IssueCollector()
-        let tags = ContactTags.normalize(["VIP", " vip", "", "x", String(repeating: "b", count: 65)], field: "tags", into: &issues)
+        let tags = ContactTags.normalize(["VIP", " vip", "", "x", String(repeating: "b", count: 65), "x,y"], field: "tags", into: &issues)
         #expect(tags == ["vip", "x"])
-        #expect(issues.issues.map(\.field) == ["tags[2]", "tags[4]"])
+        #expect(issues.issues.map(\.field) == ["tags[2]", "tags[4]", "tags[5]"])
     }
 
     @Test("Email shape", arguments: [
