@@ -165,6 +165,24 @@ struct DeliveryFlowTests {
         }
     }
 
+    @Test("a campaign cancelled while quiet hours defer it ends with every recipient cancelled and no next send time", arguments: TestEngine.available)
+    func cancelDeferred(engine kind: TestEngine) async throws {
+        try await DeliveryApp.run(kind, at: Self.nightInNewYork) { app in
+            _ = try await app.addContacts(10)
+            let id = try await app.launch(senderId: try await app.sender(), extra: #", "timezone": "America/New_York""#)
+            #expect(try await app.step() == 0)
+            #expect(try await app.campaign(id)["nextSendAt"]?.string != nil)
+            let r = try await app.call(.post, "/api/campaigns/\(id)/cancel")
+            #expect(r.status == .ok, "\(r.text)")
+            #expect(r.json["status"]?.string == "completed")
+            #expect(r.json.raw("nextSendAt") == .null, "\(r.text)")
+            #expect(r.json["skippedCount"]?.int == 10 && r.json["queuedCount"]?.int == 0)
+            app.clock.set(ISO8601DateFormatter().date(from: "2026-11-24T13:00:00Z")!)
+            try await app.drain()
+            #expect(try await app.received().isEmpty)
+        }
+    }
+
     @Test("scheduling: a campaign scheduled for later stays scheduled until the clock passes it", arguments: TestEngine.available)
     func scheduling(engine kind: TestEngine) async throws {
         // The API decides "later" on the real clock; the engine runs on the test's. The

@@ -160,7 +160,9 @@ public struct CampaignStore: Sendable {
             var sets = ["status = ?", "paused_from = ?", "updated_at = ?"]
             var binds: [SQLValue] = [.text(transition.to.rawValue), .optional(transition.pausedFrom?.rawValue), .int(now)]
             if transition.to.isFinal {
+                // Ended: nothing is sent any more, so no next send time either.
                 sets.append("completed_at = COALESCE(completed_at, ?)")
+                sets.append("next_send_at = NULL")
                 binds.append(.int(now))
             }
             if action == .cancel {
