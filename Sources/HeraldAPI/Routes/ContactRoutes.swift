@@ -43,7 +43,9 @@ struct ContactRoutes {
             let query = exportQuery
             let customNames = try await storage.contacts.customFieldNames(scope).sorted()
             let storage = self.storage
-            let header = ["id", "phone", "firstName", "lastName", "email", "city", "state", "zip", "timezone", "tags", "optedOut", "optedOutAt", "isTextable", "createdAt", "updatedAt"] + customNames
+            // `contactId`, not `id`: a file's own `id` column imports as a custom field, which
+            // then exports beside this one.
+            let header = ["contactId", "phone", "firstName", "lastName", "email", "city", "state", "zip", "timezone", "tags", "optedOut", "optedOutAt", "isTextable", "createdAt", "updatedAt"] + customNames
             let body = ResponseBody { writer in
                 var csv = CSVWriter()
                 csv.writeRow(header)

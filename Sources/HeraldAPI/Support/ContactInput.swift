@@ -53,7 +53,11 @@ enum ContactInput {
                 }
             }
             for k in values.keys.sorted() {
-                if let problem = ContactFieldRules.customFieldNameProblem(k) { issues.add("customFields.\(k)", problem) }
+                if let problem = ContactFieldRules.customFieldNameProblem(k) {
+                    issues.add("customFields.\(k)", problem)
+                } else if (values[k] ?? nil) != nil, ContactFieldRules.isReservedCustomFieldName(k) {
+                    issues.add("customFields.\(k)", "is the name of a contact field, not available for a custom field")
+                }
                 if let v = values[k] ?? nil, v.count > ContactFieldRules.maxCustomFieldValueLength {
                     issues.add("customFields.\(k)", "must be at most \(ContactFieldRules.maxCustomFieldValueLength) characters")
                 }

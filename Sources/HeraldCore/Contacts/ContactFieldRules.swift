@@ -118,6 +118,26 @@ public enum ContactFieldRules {
         return bytes.allSatisfy { isASCIILetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") }
     }
 
+    /// A name lowercased without spaces, `_`, `-` and `.`: how import headers are matched to
+    /// fields, and how custom field names are compared with the reserved ones.
+    public static func looseKey<S: StringProtocol>(_ name: S) -> String {
+        String(trimmed(name).lowercased().unicodeScalars.filter { !" _-.".unicodeScalars.contains($0) })
+    }
+
+    /// Names a custom field cannot take (compared by `looseKey`): the contact's own fields and
+    /// the columns of the contact export. Such a custom field would be ambiguous as a merge
+    /// field (`{{phone}}`) and would give the export two columns of one name.
+    public static let reservedCustomFieldKeys: Set<String> = [
+        "contactid", "phone", "phonenumber", "mobile", "firstname", "lastname", "email", "city", "state", "zip", "postalcode",
+        "timezone", "tags", "optedout", "optedoutat", "istextable", "isoptedin", "createdat", "updatedat",
+    ]
+
+    /// Whether `name` is one of `reservedCustomFieldKeys` (a value cannot be set under it; a
+    /// `null` may still remove one stored before the rule).
+    public static func isReservedCustomFieldName<S: StringProtocol>(_ name: S) -> Bool {
+        reservedCustomFieldKeys.contains(looseKey(name))
+    }
+
     /// Describes why `name` is not a valid custom field name, or `nil` when it is.
     public static func customFieldNameProblem<S: StringProtocol>(_ name: S) -> String? {
         if name.isEmpty { return "custom field name must not be empty" }

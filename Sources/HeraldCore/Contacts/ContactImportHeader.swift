@@ -45,12 +45,10 @@ public enum ContactImportField: Sendable, Hashable {
 
     /// Columns of Herald's own contact export that hold values an import cannot set (they are
     /// derived or kept by Herald), ignored so that an export imports back as it was.
-    static let exportOnlyKeys: Set<String> = ["optedoutat", "istextable", "isoptedin", "createdat", "updatedat"]
+    static let exportOnlyKeys: Set<String> = ["contactid", "optedoutat", "istextable", "isoptedin", "createdat", "updatedat"]
 
     /// A header lowercased without spaces, `_`, `-` and `.`.
-    static func headerKey(_ header: String) -> String {
-        String(ContactFieldRules.trimmed(header).lowercased().unicodeScalars.filter { !" _-.".unicodeScalars.contains($0) })
-    }
+    static func headerKey(_ header: String) -> String { ContactFieldRules.looseKey(header) }
 
     /// The custom field name a header becomes: the header itself when it is a valid name
     /// (`ContactFieldRules.isValidCustomFieldName`); else accents dropped, every run of other
@@ -119,7 +117,8 @@ public struct ContactImportRow: Sendable, Hashable {
 /// `zip|postalCode`, `timezone`, `tags`, `optedOut`, and common spreadsheet spellings of them.
 /// Any other non-empty header is a custom field named after the header
 /// (`ContactImportField.customName(forHeader:)`: as written when it is a valid name, else made
-/// into one). The read-only columns of Herald's own export (`optedOutAt`, `isTextable`,
+/// into one), unless that name is reserved (`ContactFieldRules.reservedCustomFieldKeys`). The
+/// read-only columns of Herald's own export (`contactId`, `optedOutAt`, `isTextable`,
 /// `isOptedIn`, `createdAt`, `updatedAt`) and columns with an empty header are ignored.
 ///
 /// Whole-import errors (thrown as one `ValidationError` listing all of them): no phone column,
@@ -150,7 +149,9 @@ public struct ContactImportHeader: Sendable, Hashable {
                 }
                 columns.append(field)
             } else if let custom = ContactImportField.customName(forHeader: name) {
-                if let earlier = customSeen[custom] {
+                if ContactFieldRules.isReservedCustomFieldName(custom) {
+                    issues.add(path, "column \"\(Self.quoted(name))\" would be the custom field \(custom), which is the name of a contact field")
+                } else if let earlier = customSeen[custom] {
                     issues.add(path, "column \"\(Self.quoted(name))\" duplicates column \(earlier + 1) (both become the custom field \(custom))")
                 } else {
                     customSeen[custom] = index

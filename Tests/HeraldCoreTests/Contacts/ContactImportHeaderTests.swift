@@ -26,6 +26,7 @@ struct ContactImportHeaderTests {
         (["phone", "zip", "postalCode", "team", "team"], ["header[2]", "header[4]"]),
         (["phone", "★★", "Team Name", "team-name", "Team_Name"], ["header[1]", "header[4]"]),
         (["email", "email", "電話"], ["header[1]", "header[2]", "header"]),
+        (["phone", "Phone #", "e-mail!"], ["header[1]", "header[2]"]),
     ])
     func headerErrors(names: [String], fields: [String]) {
         #expect(throws: ValidationError.self) { try ContactImportHeader(names: names) }
@@ -38,8 +39,8 @@ struct ContactImportHeaderTests {
 
     @Test("The read-only columns of Herald's own export are ignored, so an export imports back")
     func exportColumns() throws {
-        let header = try ContactImportHeader(names: ["id", "phone", "firstName", "tags", "optedOut", "optedOutAt", "isTextable", "createdAt", "updatedAt", "team"])
-        #expect(header.columns == [.custom("id"), .phone, .firstName, .tags, .optedOut, nil, nil, nil, nil, .custom("team")])
+        let header = try ContactImportHeader(names: ["contactId", "phone", "firstName", "tags", "optedOut", "optedOutAt", "isTextable", "createdAt", "updatedAt", "team", "id"])
+        #expect(header.columns == [nil, .phone, .firstName, .tags, .optedOut, nil, nil, nil, nil, .custom("team"), .custom("id")])
     }
 
     @Test("Empty header cells are ignored columns")
