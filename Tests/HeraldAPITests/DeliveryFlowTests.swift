@@ -183,6 +183,40 @@ struct DeliveryFlowTests {
         }
     }
 
+    @Test("prepaid credits: a campaign pauses when the balance runs out, never sending on credit; credits and resume finish it", arguments: TestEngine.available)
+    func creditsRunOut(engine kind: TestEngine) async throws {
+        try await DeliveryApp.run(kind, at: Self.noonInNewYork) { app in
+            let phones = try await app.addContacts(10)
+            #expect(try await app.call(.patch, "/api/organization", #"{"billingMode":"credits"}"#).status == .ok)
+            #expect(try await app.call(.post, "/api/organization/credits", #"{"amount":10,"reason":"purchase"}"#).status == .ok)
+            let id = try await app.launch(senderId: try await app.sender())
+            // Another use of the balance after the launch check: 4 credits are left for 10 messages.
+            #expect(try await app.call(.post, "/api/organization/credits", #"{"amount":-6,"reason":"another campaign"}"#).status == .ok)
+            try await app.drain()
+            var c = try await app.campaign(id)
+            #expect(c["status"]?.string == "paused", "\(c)")
+            #expect(c["failureReason"]?.string?.contains("credit") == true)
+            #expect(c["sentCount"]?.int == 4 && c["queuedCount"]?.int == 6, "\(c)")
+            #expect(try await app.call(.get, "/api/organization").json["creditBalance"]?.int == 0)
+            #expect(try await app.received().count == 4)
+            // Top up and resume: the rest goes out once, and the balance never went below zero.
+            #expect(try await app.call(.post, "/api/organization/credits", #"{"amount":6,"reason":"top-up"}"#).status == .ok)
+            let resumed = try await app.call(.post, "/api/campaigns/\(id)/resume")
+            #expect(resumed.status == .ok, "\(resumed.text)")
+            #expect(resumed.json.raw("failureReason") == .null)
+            try await app.drain()
+            c = try await app.campaign(id)
+            #expect(c["status"]?.string == "completed")
+            #expect(c["sentCount"]?.int == 10 && c["creditsUsed"]?.int == 10)
+            #expect(try await app.call(.get, "/api/organization").json["creditBalance"]?.int == 0)
+            let received = try await app.received()
+            #expect(Set(received.keys) == Set(phones))
+            #expect(received.values.allSatisfy { $0 == 1 })
+            let ledger = try await app.call(.get, "/api/organization/credits/ledger").json.array
+            #expect(ledger.allSatisfy { ($0["balanceAfter"]?.int ?? -1) >= 0 }, "\(ledger)")
+        }
+    }
+
     @Test("scheduling: a campaign scheduled for later stays scheduled until the clock passes it", arguments: TestEngine.available)
     func scheduling(engine kind: TestEngine) async throws {
         // The API decides "later" on the real clock; the engine runs on the test's. The

@@ -167,6 +167,8 @@ final class Dispatcher: Sendable {
         var outbound: [(DeliveryStore.Claimed, OutboundMessage, cost: Int)]
         var tokens: Double
         var nextOpening: Int64?
+        /// The balance that did not cover the whole batch: the campaign pauses when it is recorded.
+        var creditsRanOut: Int64? = nil
     }
 
     /// Claims, renders, submits and records one batch of a campaign. Returns messages handed over.
@@ -248,7 +250,30 @@ final class Dispatcher: Sendable {
             batch.outbound.append((m, OutboundMessage(messageId: m.messageId, organizationId: work.scope.id, channel: channel, from: sender.address, to: m.phone,
                                                       body: body, mediaUrl: fields.mediaUrl, encoding: count.encoding, segments: count.segments), cost))
         }
+        if batch.chargeCredits { try await keepAffordable(&batch, balance: org.creditBalance) }
         return batch
+    }
+
+    /// Prepaid credits: sends, in order, only the messages the organization's balance still
+    /// covers. The rest go back to `queued` and the campaign is paused with the reason, so
+    /// nothing is sent on credit; adding credits and resuming continues it. (A batch claimed
+    /// while the one before it is still unrecorded is checked against the balance before that
+    /// one's charge, so the balance can end below zero by at most one batch's cost.) The pause
+    /// comes with the batch's recording, after the affordable messages went out.
+    func keepAffordable(_ batch: inout PreparedBatch, balance: Int64) async throws {
+        var left = balance
+        guard let cut = batch.outbound.firstIndex(where: { item in
+            guard Int64(item.cost) <= left else { return true }
+            left -= Int64(item.cost)
+            return false
+        }) else { return }
+        for (m, _, _) in batch.outbound[cut...] {
+            batch.outcomes.append((m, .deferred(until: 0, code: nil, message: nil, countsAsAttempt: false)))
+        }
+        batch.outbound.removeSubrange(cut...)
+        let smsSegments = batch.work.fields.resolvedChannel == .text && batch.work.fields.route == .sms
+        batch.tokens = batch.outbound.reduce(0) { $0 + Double(smsSegments ? max(1, $1.1.segments) : 1) }
+        batch.creditsRanOut = balance
     }
 
     /// Takes the sender's tokens and hands the batch's messages to its provider; their
@@ -303,6 +328,10 @@ final class Dispatcher: Sendable {
             logger.warning("outcomes of messages no longer claimed by this worker were left alone", metadata: ["campaign": "\(batch.work.id)", "messages": "\(lost)"])
         }
         Counter(label: "herald_messages_dispatched_total", dimensions: [("provider", batch.provider.name)]).increment(by: batch.outbound.count)
+        if let balance = batch.creditsRanOut {
+            try await storage.campaigns.pauseForCredits(batch.work.key, balance: balance)
+            logger.warning("campaign paused: the organization's credits ran out", metadata: ["campaign": "\(batch.work.id)", "balance": "\(balance)"])
+        }
     }
 }
 

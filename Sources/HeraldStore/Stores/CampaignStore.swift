@@ -159,6 +159,10 @@ public struct CampaignStore: Sendable {
             let now = Clock.nowMillis()
             var sets = ["status = ?", "paused_from = ?", "updated_at = ?"]
             var binds: [SQLValue] = [.text(transition.to.rawValue), .optional(transition.pausedFrom?.rawValue), .int(now)]
+            if action == .resume {
+                // A pause for credits carried its reason; resuming clears it.
+                sets.append("failure_reason = NULL")
+            }
             if transition.to.isFinal {
                 // Ended: nothing is sent any more, so no next send time either.
                 sets.append("completed_at = COALESCE(completed_at, ?)")
@@ -193,6 +197,18 @@ public struct CampaignStore: Sendable {
                                               [.text(variant), .int(Clock.nowMillis()), .int(scope.key), .int(current.key), .text(current.status.rawValue)])
             guard changed == 1 else { throw StoreError.invalidState("the campaign changed while this request ran; try again") }
             return try await load(c, scope, id: id)
+        }
+    }
+
+    /// Pauses a sending campaign whose organization's prepaid credits ran out, with the reason
+    /// in `failureReason`; `resume` (after credits are added) continues it and clears the reason.
+    public func pauseForCredits(_ key: Int64, balance: Int64) async throws {
+        try await db.transaction { c in
+            let now = Clock.nowMillis()
+            try await c.execute("""
+                UPDATE campaigns SET status = 'paused', paused_from = 'sending', failure_reason = ?, updated_at = ?
+                WHERE id = ? AND status = 'sending'
+                """, [.text("Paused: the credit balance (\(balance)) does not cover the next messages. Add credits, then resume."), .int(now), .int(key)])
         }
     }
 
