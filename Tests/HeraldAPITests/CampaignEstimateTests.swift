@@ -170,4 +170,23 @@ struct CampaignEstimateTests {
             #expect(org["sendWindow"] == .object(["opensAt": .string("2031-03-04T15:00:00.000Z"), "closesAt": .string("2031-03-05T02:00:00.000Z")]))
         }
     }
+
+    @Test("sendWindow without a campaign time zone follows the recipients' zones, as sending does", arguments: TestEngine.available)
+    func recipientZones(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            try await Self.seed(t)
+            _ = try await t.contact(#"{"phone":"+447400123456","timezone":"Asia/Tokyo","tags":["tokyo","mixed"]}"#)
+            _ = try await t.contact(#"{"phone":"+19195550146","tags":["mixed"]}"#)
+            // 00:00 in Tokyo: only Tokyo recipients, so the window opens at 08:00 there (23:00 UTC).
+            let tokyo = try await t.post("/api/campaigns/estimate", #"{"message":"Hi","contactFilter":{"tags":["tokyo"]},"scheduledFor":"2031-03-04T15:00:00Z"}"#).json
+            #expect(tokyo["sendWindow"] == .object(["opensAt": .string("2031-03-04T23:00:00.000Z"), "closesAt": .string("2031-03-05T12:00:00.000Z")]), "\(tokyo)")
+            // With a North Carolina number too: sending starts now (10:00 in New York) and goes on
+            // until Tokyo's window closes.
+            let mixed = try await t.post("/api/campaigns/estimate", #"{"message":"Hi","contactFilter":{"tags":["mixed"]},"scheduledFor":"2031-03-04T15:00:00Z"}"#).json
+            #expect(mixed["sendWindow"] == .object(["opensAt": .string("2031-03-04T15:00:00.000Z"), "closesAt": .string("2031-03-05T12:00:00.000Z")]), "\(mixed)")
+            // Inline recipients the same way.
+            let inline = try await t.post("/api/campaigns/estimate", #"{"message":"Hi","recipients":[{"phone":"+447400123457","timezone":"Asia/Tokyo"}],"scheduledFor":"2031-03-04T15:00:00Z"}"#).json
+            #expect(inline["sendWindow"] == tokyo["sendWindow"], "\(inline)")
+        }
+    }
 }

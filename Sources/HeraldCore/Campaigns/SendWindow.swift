@@ -101,6 +101,17 @@ public struct SendWindow: Sendable, Hashable, Codable {
         Self.status(at: now, constraints: timeZones.map { (self, $0) })
     }
 
+    /// The window of a whole audience whose recipients have different zones: each element of
+    /// `zoneSets` is one kind of recipient (the zones that must all be open for it, as in
+    /// `status(at:in:)`). Sending can start at the earliest instant any of them is open, and
+    /// goes on until the last of them closes: `opensAt` is that earliest instant (`now` when one
+    /// is open now), `closesAt` the latest close; both `nil` when no window ever opens.
+    public func audienceStatus(at now: Date, zoneSets: [[TimeZone]]) -> SendWindowStatus {
+        let statuses = zoneSets.map { status(at: now, in: $0) }.filter { $0.opensAt != nil }
+        guard let opens = statuses.compactMap(\.opensAt).min() else { return SendWindowStatus(isOpen: false, opensAt: nil, closesAt: nil) }
+        return SendWindowStatus(isOpen: statuses.contains { $0.isOpen }, opensAt: opens, closesAt: statuses.compactMap(\.closesAt).max())
+    }
+
     /// The intersection of several (window, zone) constraints, e.g. the TCPA window in every
     /// candidate zone of a number plus a stricter state window (Florida 08:00–20:00) in the
     /// zone of that state (DOMAIN.md §3.1 "send only inside the intersection"). Looks 8 days

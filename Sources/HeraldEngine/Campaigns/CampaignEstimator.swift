@@ -156,14 +156,35 @@ public struct CampaignEstimator: Sendable {
         e.nonGsmCharacters = nonGsm
         e.creditBalance = organization.creditBalance
         e.sufficientCredits = organization.billingMode == .unlimited || e.credits <= organization.creditBalance
-        // The next send window: in the campaign's time zone, else the organization's.
-        let zone = fields.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: organization.timezone) ?? TimeZone(identifier: "UTC")!
+        // The send window over the recipients' zones, chosen as the dispatcher chooses them
+        // (`RecipientZones`): it opens when the first of them may be messaged.
         if let window = try? SendWindow.parse(start: organization.quietHoursStart, end: organization.quietHoursEnd) {
             let start = max(now, fields.scheduledFor ?? now)
-            let status = window.status(at: start, in: [zone])
+            let zoneSets = try await recipientZoneSets(scope, organization: organization, fields: fields, audience: audience)
+            let status = window.audienceStatus(at: start, zoneSets: zoneSets)
             e.sendWindowOpensAt = status.isOpen ? start : status.opensAt
             e.sendWindowClosesAt = status.closesAt
         }
         return e
+    }
+
+    /// The distinct zone sets of the audience's recipients (the organization's zone alone when
+    /// there are none, or when the campaign names a zone: then every recipient uses that one).
+    func recipientZoneSets(_ scope: OrganizationScope, organization: Organization, fields: CampaignFields, audience: EstimateAudience) async throws -> [[TimeZone]] {
+        let orgZone = TimeZone(identifier: organization.timezone) ?? TimeZone(identifier: "UTC")!
+        if let zone = fields.timezone.flatMap(TimeZone.init(identifier:)) { return [[zone]] }
+        let kinds: [(timezone: String?, phone: String)]
+        switch audience {
+        case .stored(let resolved): kinds = try await storage.campaigns.audienceZoneGroups(scope, resolved)
+        case .inline(let recipients, _, _, _): kinds = recipients.prefix(10_000).compactMap { r in r.phone.map { (r.timezone, $0) } }
+        }
+        var seen = Set<[String]>()
+        var sets: [[TimeZone]] = []
+        for kind in kinds {
+            let zones = RecipientZones.zones(campaignZone: nil, contactZone: kind.timezone, phone: kind.phone,
+                                             defaultRegion: organization.defaultCountry, organizationZone: orgZone)
+            if seen.insert(zones.map(\.identifier)).inserted { sets.append(zones) }
+        }
+        return sets.isEmpty ? [[orgZone]] : sets
     }
 }

@@ -223,15 +223,8 @@ final class Dispatcher: Sendable {
                 batch.outcomes.append((m, .skipped(reason: "opted_out")))
                 continue
             }
-            // Quiet hours in the campaign's zone, else the contact's, else the number's, else
-            // the organization's; with several candidate zones, only inside all of them.
-            var zones: [TimeZone]
-            if let campaignZone { zones = [campaignZone] }
-            else if let z = values.timezone.flatMap(TimeZone.init(identifier:)) { zones = [z] }
-            else if let number = try? PhoneNumberKit.shared.parse(m.phone, defaultRegion: org.defaultCountry) {
-                zones = PhoneNumberKit.shared.timeZones(for: number).compactMap(TimeZone.init(identifier:))
-                if zones.isEmpty { zones = [orgZone] }
-            } else { zones = [orgZone] }
+            let zones = RecipientZones.zones(campaignZone: campaignZone, contactZone: values.timezone, phone: m.phone,
+                                             defaultRegion: org.defaultCountry, organizationZone: orgZone)
             let zoneKey = zones.map(\.identifier).joined(separator: ",")
             let status = windowCache[zoneKey] ?? window.status(at: nowDate, in: zones)
             windowCache[zoneKey] = status

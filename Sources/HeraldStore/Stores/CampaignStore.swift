@@ -276,6 +276,21 @@ public struct CampaignStore: Sendable {
         }
     }
 
+    /// The kinds of eligible recipient for quiet hours: each distinct contact time zone, and for
+    /// contacts without one each phone prefix (country and area code: `+1919`), with one phone
+    /// of the group to derive the number's zones from. At most `limit` groups.
+    public func audienceZoneGroups(_ scope: OrganizationScope, _ audience: ResolvedAudience, limit: Int = 2000) async throws -> [(timezone: String?, phone: String)] {
+        try await db.read { c in
+            let f = Self.audienceFilter(audience, dialect: c.dialect)
+            return try await c.query("""
+                SELECT c.timezone, MIN(c.phone) FROM contacts c
+                WHERE c.org_id = ? AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
+                GROUP BY c.timezone, CASE WHEN c.timezone IS NULL THEN SUBSTR(c.phone, 1, 5) ELSE '' END
+                LIMIT ?
+                """, [.int(scope.key)] + f.binds + [.int(Int64(limit))]).map { ($0.optionalText(0), $0.text(1)) }
+        }
+    }
+
     /// A page of eligible recipients reduced to the merge values a template reads: the next
     /// `pageRows` eligible recipients after `afterKey` (in key order) grouped by the values of
     /// `fields` and `customFields`, each distinct combination once with how many recipients

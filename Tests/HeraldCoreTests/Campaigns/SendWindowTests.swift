@@ -93,6 +93,19 @@ struct SendWindowTests {
         #expect(SendWindow.tcpa.status(at: instant("2026-06-15T12:00Z"), in: []).opensAt == nil)
     }
 
+    @Test func audienceOpensWithItsFirstZoneAndClosesWithItsLast() {
+        // 03:00Z: 23:00 in New York (closed), 12:00 in Tokyo (open). Tokyo's window runs to 12:00Z,
+        // New York's next one 12:00Z–01:00Z: sending goes on until the later close.
+        let at = instant("2026-06-15T03:00Z")
+        let both = SendWindow.tcpa.audienceStatus(at: at, zoneSets: [[newYork], [tokyo]])
+        #expect(both == SendWindowStatus(isOpen: true, opensAt: at, closesAt: instant("2026-06-16T01:00Z")))
+        // A recipient whose number may be in either zone needs both open: 23:00Z–01:00Z.
+        let either = SendWindow.tcpa.audienceStatus(at: at, zoneSets: [[newYork, tokyo]])
+        #expect(either == SendWindowStatus(isOpen: false, opensAt: instant("2026-06-15T23:00Z"), closesAt: instant("2026-06-16T01:00Z")))
+        #expect(SendWindow.tcpa.audienceStatus(at: at, zoneSets: [[newYork]]).opensAt == instant("2026-06-15T12:00Z"))
+        #expect(SendWindow.tcpa.audienceStatus(at: at, zoneSets: []).opensAt == nil)
+    }
+
     @Test func zonesThatNeverOverlapNeverOpen() {
         let office = SendWindow(start: SendWindowTime(hour: 9, minute: 0)!, end: SendWindowTime(hour: 17, minute: 0)!)
         // NY 13:00Z–21:00Z and Tokyo 00:00Z–08:00Z never intersect.
