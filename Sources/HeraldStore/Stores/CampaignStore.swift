@@ -278,16 +278,29 @@ public struct CampaignStore: Sendable {
 
     /// The kinds of eligible recipient for quiet hours: each distinct contact time zone, and for
     /// contacts without one each phone prefix (country and area code: `+1919`), with one phone
-    /// of the group to derive the number's zones from. At most `limit` groups.
+    /// of that prefix to derive the number's zones from. At most `limit` kinds. `DISTINCT`, not
+    /// `GROUP BY`: SQLite keeps only the distinct keys then (memory by kinds, not by audience),
+    /// and the phone of each prefix is one seek in the `(org_id, phone)` index.
     public func audienceZoneGroups(_ scope: OrganizationScope, _ audience: ResolvedAudience, limit: Int = 2000) async throws -> [(timezone: String?, phone: String)] {
         try await db.read { c in
             let f = Self.audienceFilter(audience, dialect: c.dialect)
-            return try await c.query("""
-                SELECT c.timezone, MIN(c.phone) FROM contacts c
+            let kinds = try await c.query("""
+                SELECT DISTINCT c.timezone, CASE WHEN c.timezone IS NULL THEN SUBSTR(c.phone, 1, 5) END FROM contacts c
                 WHERE c.org_id = ? AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
-                GROUP BY c.timezone, CASE WHEN c.timezone IS NULL THEN SUBSTR(c.phone, 1, 5) ELSE '' END
                 LIMIT ?
-                """, [.int(scope.key)] + f.binds + [.int(Int64(limit))]).map { ($0.optionalText(0), $0.text(1)) }
+                """, [.int(scope.key)] + f.binds + [.int(Int64(limit))]).map { ($0.optionalText(0), $0.optionalText(1)) }
+            var out: [(timezone: String?, phone: String)] = []
+            for (zone, prefix) in kinds {
+                guard let prefix else {
+                    if let zone { out.append((zone, "")) }
+                    continue
+                }
+                if let phone = try await c.queryOne("SELECT phone FROM contacts WHERE org_id = ? AND phone >= ? ORDER BY phone LIMIT 1",
+                                                    [.int(scope.key), .text(prefix)])?.text(0), phone.hasPrefix(prefix) {
+                    out.append((nil, phone))
+                }
+            }
+            return out
         }
     }
 
