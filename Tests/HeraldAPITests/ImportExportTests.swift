@@ -192,6 +192,35 @@ struct ImportExportTests {
         }
     }
 
+    @Test("an opt-out outlives its contact: created again by POST, an import or inline recipients, the phone starts opted out; opt-in lifts it", arguments: TestEngine.available)
+    func suppressedAfterDelete(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            func optOutThenDelete(_ phone: String) async throws {
+                let id = try #require(try await t.contact(#"{"phone":"\#(phone)"}"#)["id"]?.string)
+                #expect(try await t.post("/api/contacts/\(id)/opt-out", "").status == .ok)
+                #expect(try await t.delete("/api/contacts/\(id)").status == .noContent)
+            }
+            try await optOutThenDelete("+19195550190")
+            try await optOutThenDelete("+19195550191")
+            try await optOutThenDelete("+19195550192")
+            let again = try await t.post("/api/contacts", #"{"phone":"(919) 555-0190","firstName":"Back"}"#)
+            #expect(again.json["outcome"]?.string == "created")
+            #expect(again.json["isOptedIn"]?.bool == false && again.json["optedOutAt"]?.string != nil, "\(again.text)")
+            #expect(try await t.importCSV("phone,firstName\n+19195550191,Imported\n")["created"]?.int == 1)
+            let inline = try await t.post("/api/campaigns", #"{"name":"Inline","message":"Hi","recipients":[{"phone":"+19195550192"},{"phone":"+19195550193"}]}"#)
+            #expect(inline.status == .created, "\(inline.text)")
+            let opted = try await t.get("/api/contacts?optedOut=true").json["data"]?.array ?? []
+            #expect(Set(opted.compactMap { $0["phone"]?.string }) == ["+19195550190", "+19195550191", "+19195550192"])
+            // Another organization is not affected.
+            #expect(try await t.contact(#"{"phone":"+19195550190"}"#, key: t.b.write)["isOptedIn"]?.bool == true)
+            // An opt-in lifts the suppression: deleted and created again, the phone is opted in.
+            let back = try #require(again.json["id"]?.string)
+            #expect(try await t.post("/api/contacts/\(back)/opt-in", "").json["isOptedIn"]?.bool == true)
+            #expect(try await t.delete("/api/contacts/\(back)").status == .noContent)
+            #expect(try await t.contact(#"{"phone":"+19195550190"}"#)["isOptedIn"]?.bool == true)
+        }
+    }
+
     @Test("an export imports back into another organization unchanged", arguments: TestEngine.available)
     func exportRoundTrip(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in

@@ -334,5 +334,17 @@ public enum Schema {
         CREATE INDEX campaign_messages_org_sent ON campaign_messages (org_id, sent_at) WHERE sent_at IS NOT NULL;
         CREATE INDEX campaign_messages_contact ON campaign_messages (contact_id, sent_at) WHERE sent_at IS NOT NULL
         """),
+        // Opt-outs outlive their contacts (TCPA, DOMAIN.md §3.2): deleting an opted-out contact
+        // keeps its phone here, and a contact created again with that phone (by the API, an
+        // import or a campaign's inline recipients) starts opted out. Only an opt-in of that
+        // contact removes the phone.
+        Migration(version: 5, name: "suppressed phones", sql: """
+        CREATE TABLE suppressed_phones (
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            phone TEXT NOT NULL,
+            opted_out_at BIGINT NOT NULL,
+            PRIMARY KEY (org_id, phone)
+        )
+        """),
     ]
 }

@@ -55,12 +55,14 @@ public struct ContactStore: Sendable {
         let now = Clock.nowMillis()
         let custom = CustomFieldsCodec.encode((ch.customFields ?? [:]).compactMapValues { $0 })
         let optedOut: SQLValue = (ch.optedOut ?? false) ? .int(now) : .null
+        // A phone whose opted-out contact was deleted starts opted out again (`suppressed_phones`).
         let row = try await c.queryOne("""
             INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, timezone, custom_fields, opted_out_at, is_textable, last_import_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, (SELECT s.opted_out_at FROM suppressed_phones s WHERE s.org_id = ? AND s.phone = ?)), ?, ?, ?, ?) RETURNING id
             """, [.text(IDs.make()), .int(scope.key), .text(ch.phone ?? ""), .optional(ch.firstName.valueOrNil), .optional(ch.lastName.valueOrNil),
                   .optional(ch.email.valueOrNil), .optional(ch.city.valueOrNil), .optional(ch.state.valueOrNil), .optional(ch.zip.valueOrNil),
-                  .optional(ch.timezone.valueOrNil), .text(custom), optedOut, .bool(ch.isTextable ?? true), .optional(importKey), .int(now), .int(now)])
+                  .optional(ch.timezone.valueOrNil), .text(custom), optedOut, .int(scope.key), .text(ch.phone ?? ""),
+                  .bool(ch.isTextable ?? true), .optional(importKey), .int(now), .int(now)])
         let key = row?.int(0) ?? 0
         try await addTags(c, scope, key: key, ch.tags ?? [])
         return key
@@ -108,6 +110,11 @@ public struct ContactStore: Sendable {
             try await c.execute("UPDATE contacts SET \(sets.joined(separator: ", ")) WHERE org_id = ? AND id = ?", binds)
         } catch let e as SQLError where e.isUniqueViolation {
             throw StoreError.conflict(field: "phone", message: "another contact already has this phone number")
+        }
+        if ch.optedOut == false {
+            // An opt-in: the phone is no longer suppressed either.
+            try await c.execute("DELETE FROM suppressed_phones WHERE org_id = ? AND phone = (SELECT phone FROM contacts WHERE org_id = ? AND id = ?)",
+                                [.int(scope.key), .int(scope.key), .int(key)])
         }
         if let tags = ch.tags {
             if ch.replaceTags {
@@ -163,6 +170,12 @@ public struct ContactStore: Sendable {
     public func delete(_ scope: OrganizationScope, id: String) async throws {
         try await db.transaction { c in
             let k = try await key(c, scope, id: id)
+            // Its opt-out outlives it: a contact created again with this phone starts opted out.
+            try await c.execute("""
+                INSERT INTO suppressed_phones (org_id, phone, opted_out_at)
+                SELECT org_id, phone, opted_out_at FROM contacts WHERE org_id = ? AND id = ? AND opted_out_at IS NOT NULL
+                ON CONFLICT (org_id, phone) DO UPDATE SET opted_out_at = excluded.opted_out_at
+                """, [.int(scope.key), .int(k)])
             try await c.execute("DELETE FROM contact_tags WHERE org_id = ? AND contact_id = ?", [.int(scope.key), .int(k)])
             try await c.execute("DELETE FROM list_members WHERE org_id = ? AND contact_id = ?", [.int(scope.key), .int(k)])
             try await c.execute("DELETE FROM contacts WHERE org_id = ? AND id = ?", [.int(scope.key), .int(k)])

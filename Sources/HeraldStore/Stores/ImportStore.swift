@@ -148,7 +148,7 @@ public struct ImportStore: Sendable {
         let lookup = try c.statement("SELECT id, last_import_id FROM contacts WHERE org_id = ?1 AND phone = ?2")
         let insert = try c.statement("""
             INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, timezone, custom_fields, opted_out_at, is_textable, last_import_id, created_at, updated_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, (SELECT s.opted_out_at FROM suppressed_phones s WHERE s.org_id = ?2 AND s.phone = ?3)), ?13, ?14, ?15, ?15)
             ON CONFLICT (org_id, phone) DO NOTHING
             """)
         let update = try c.statement("""
@@ -311,12 +311,13 @@ public struct ImportStore: Sendable {
                 for r in try await c.query("""
                     INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, timezone, custom_fields, opted_out_at, is_textable, last_import_id, created_at, updated_at)
                     SELECT r.uuid, ?, r.phone, r.first_name, r.last_name, r.email, r.city, r.state, r.zip, r.timezone, COALESCE(r.custom_fields, '{}'),
-                      CASE WHEN r.opted_out THEN ? END, COALESCE(r.is_textable, 1), ?, ?, ?
+                      COALESCE(CASE WHEN r.opted_out THEN ? END, (SELECT s.opted_out_at FROM suppressed_phones s WHERE s.org_id = ? AND s.phone = r.phone)),
+                      COALESCE(r.is_textable, 1), ?, ?, ?
                     FROM jsonb_to_recordset(?::jsonb) AS \(Self.postgresColumns)
                     ORDER BY r.phone
                     ON CONFLICT (org_id, phone) DO NOTHING
                     RETURNING id, phone
-                    """, [.int(org), .int(now), .int(job.key), .int(now), .int(now), data]) {
+                    """, [.int(org), .int(now), .int(org), .int(job.key), .int(now), .int(now), data]) {
                     keys[r.text(1)] = r.int(0)
                 }
                 p.created += Int64(keys.count)
