@@ -4,7 +4,8 @@
 #   scripts/postgres.sh start   -> postgres://postgres@127.0.0.1:$PORT/postgres
 #   scripts/postgres.sh stop
 set -euo pipefail
-PORT="${HERALD_PG_PORT:-55432}"
+# Below Linux's ephemeral range (32768–60999), so no client socket of the tests can hold it.
+PORT="${HERALD_PG_PORT:-25432}"
 DIR="${HERALD_PG_DIR:-/tmp/herald-pg}"
 SOCK="$DIR-sock"
 
@@ -31,7 +32,11 @@ case "${1:-start}" in
       mkdir -p "$DIR" "$SOCK"
       if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$DIR" "$SOCK"; fi
       as_postgres "$BIN/initdb -D '$DIR' -A trust -U postgres -E UTF8 >/dev/null"
-      as_postgres "$BIN/pg_ctl -D '$DIR' -l '$DIR/server.log' -w -o \"-p $PORT -k $SOCK -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start >/dev/null"
+      as_postgres "$BIN/pg_ctl -D '$DIR' -l '$DIR/server.log' -w -o \"-p $PORT -k $SOCK -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start >/dev/null" || {
+        echo "error: PostgreSQL did not start on port $PORT; its log ends:" >&2
+        tail -n 5 "$DIR/server.log" >&2
+        exit 1
+      }
     fi
     echo "postgres://postgres@127.0.0.1:$PORT/postgres"
     ;;

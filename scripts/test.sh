@@ -21,7 +21,9 @@ fi
 PIP=$(command -v pip3 || command -v pip)
 
 step "starting PostgreSQL"
-export HERALD_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
+# Not `export X=$(…)`: that hides the command's failure from `set -e`.
+HERALD_TEST_POSTGRES_URL=$(scripts/postgres.sh start) || { echo "error: PostgreSQL is required and could not be started"; exit 1; }
+export HERALD_TEST_POSTGRES_URL
 export HERALD_REQUIRE_POSTGRES=1
 echo "PostgreSQL at $HERALD_TEST_POSTGRES_URL"
 
