@@ -248,11 +248,14 @@ public struct DeliveryStore: Sendable {
                        nextSendAt: NextSendAt = .unchanged) async throws -> Int {
         guard !outcomes.isEmpty else { return 0 }
         return try await db.transaction { c in
-            // The campaign row first, locked (PostgreSQL; SQLite has one writer): a cancel locks
-            // it first too, so either the cancel sees the messages this recording puts back in
-            // `queued`, or this recording sees the campaign ended and cancels them itself.
-            let status = try await c.queryOne("SELECT status FROM campaigns WHERE id = ?" + (c.dialect == .postgres ? " FOR UPDATE" : ""),
-                                              [.int(work.key)]).flatMap { CampaignStatus(rawValue: $0.text(0)) }
+            // When messages go back to `queued`: the campaign row first, locked (PostgreSQL;
+            // SQLite has one writer). A cancel locks it first too, so either the cancel sees the
+            // messages this recording puts back, or this recording sees the campaign ended and
+            // cancels them itself. Recordings that only settle sent, failed or skipped messages
+            // take no early lock, so several workers still record one campaign side by side.
+            let putsBack = outcomes.contains { if case .deferred = $0.1 { true } else { false } }
+            let status = putsBack ? try await c.queryOne("SELECT status FROM campaigns WHERE id = ?" + (c.dialect == .postgres ? " FOR UPDATE" : ""),
+                                                         [.int(work.key)]).flatMap { CampaignStatus(rawValue: $0.text(0)) } : nil
             var sent: Int64 = 0, failed: Int64 = 0, skipped: Int64 = 0, credits: Int64 = 0, deferred = 0
             var sentRows: [[SQLValue]] = []
             sentRows.reserveCapacity(outcomes.count)
