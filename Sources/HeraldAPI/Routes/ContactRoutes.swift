@@ -28,13 +28,7 @@ struct ContactRoutes {
         }
         api.get("contacts") { request, context in
             let scope = try context.scope()
-            var query = try await listQuery(request, scope: scope)
-            let limit = query.limit
-            query.limit += 1
-            let (rows, total) = try await storage.contacts.list(scope, query)
-            let (contacts, last) = Paging.split(rows, limit: limit)
-            let next = last.map { KeysetCursor(sortValue: query.sort == .createdAt ? $0.createdAt : $0.updatedAt, id: $0.key) }
-            return Paging.envelope(contacts.map { Present.contact($0) }, next: next, total: total)
+            return try await Paging.contacts(storage, scope, try await listQuery(request, scope: scope))
         }
         api.get("contacts/export") { request, context in
             let scope = try context.scope()

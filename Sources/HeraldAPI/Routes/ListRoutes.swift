@@ -98,11 +98,7 @@ struct ListRoutes {
             var filter = ContactFilter()
             filter.listIds = [UUID(uuidString: id)!]
             query.apply(filter, dialect: storage.db.dialect)
-            let limit = query.limit
-            query.limit += 1
-            let (rows, total) = try await storage.contacts.list(scope, query)
-            let (contacts, last) = Paging.split(rows, limit: limit)
-            return Paging.envelope(contacts.map { Present.contact($0) }, next: last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) }, total: total)
+            return try await Paging.contacts(storage, scope, query)
         }
     }
 
@@ -206,11 +202,7 @@ struct SegmentRoutes {
             query.includeTotal = q.bool("includeTotal") ?? false
             try q.throwIfIssues()
             query.apply(try Self.decode(s.filterJSON), dialect: storage.db.dialect)
-            let limit = query.limit
-            query.limit += 1
-            let (rows, total) = try await storage.contacts.list(scope, query)
-            let (contacts, last) = Paging.split(rows, limit: limit)
-            return Paging.envelope(contacts.map { Present.contact($0) }, next: last.map { KeysetCursor(sortValue: $0.updatedAt, id: $0.key) }, total: total)
+            return try await Paging.contacts(storage, scope, query)
         }
     }
 

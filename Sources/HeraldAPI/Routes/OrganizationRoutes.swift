@@ -139,6 +139,17 @@ enum Paging {
         return JSONResponse.make(.array(items), headers: headers)
     }
 
+    /// A page of contacts as `{data, nextCursor, total?}`: `query` read with one row more than
+    /// its limit (`split`), the cursor after the last contact in the query's sort.
+    static func contacts(_ storage: Storage, _ scope: OrganizationScope, _ query: ContactListQuery) async throws -> Response {
+        var probe = query
+        probe.limit += 1
+        let (rows, total) = try await storage.contacts.list(scope, probe)
+        let (contacts, last) = split(rows, limit: query.limit)
+        let next = last.map { KeysetCursor(sortValue: query.sort == .createdAt ? $0.createdAt : $0.updatedAt, id: $0.key) }
+        return envelope(contacts.map { Present.contact($0) }, next: next, total: total)
+    }
+
     /// `{data, nextCursor}` with an optional `total`.
     static func envelope(_ items: [JSON], next: KeysetCursor?, total: Int64?) -> Response {
         var o: [String: JSON] = ["data": .array(items), "nextCursor": next.map { .string($0.encoded) } ?? .null]

@@ -124,18 +124,14 @@ public enum ContactFieldRules {
         String(trimmed(name).lowercased().unicodeScalars.filter { !" _-.".unicodeScalars.contains($0) })
     }
 
-    /// Names a custom field cannot take (compared by `looseKey`): the contact's own fields and
-    /// the columns of the contact export. Such a custom field would be ambiguous as a merge
-    /// field (`{{phone}}`) and would give the export two columns of one name.
-    public static let reservedCustomFieldKeys: Set<String> = [
-        "contactid", "phone", "phonenumber", "mobile", "firstname", "lastname", "email", "city", "state", "zip", "postalcode",
-        "timezone", "tags", "optedout", "optedoutat", "istextable", "isoptedin", "createdat", "updatedat",
-    ]
-
-    /// Whether `name` is one of `reservedCustomFieldKeys` (a value cannot be set under it; a
-    /// `null` may still remove one stored before the rule).
+    /// Whether a custom field may not take `name`: a header an import reads as a contact field
+    /// (`ContactImportField.standard(forHeader:)`, so `phone`, `first_name`, `Email Address`…)
+    /// or as a column of the contact export it ignores (`createdAt`, …). Such a custom field
+    /// would be ambiguous as a merge field (`{{phone}}`), could never be imported, and would give
+    /// the export two columns of one name. A `null` may still remove one stored before the rule.
     public static func isReservedCustomFieldName<S: StringProtocol>(_ name: S) -> Bool {
-        reservedCustomFieldKeys.contains(looseKey(name))
+        let header = String(name)
+        return ContactImportField.standard(forHeader: header) != nil || ContactImportField.isExportOnly(header)
     }
 
     /// Describes why `name` is not a valid custom field name, or `nil` when it is.

@@ -28,7 +28,7 @@ public enum ContactImportField: Sendable, Hashable {
     /// `firstName`): API.md §3's names, plus the spellings spreadsheets and CRMs commonly
     /// export (`Email Address`, `Mobile Phone`, `Zip Code`, `Surname`, …).
     public static func standard(forHeader header: String) -> ContactImportField? {
-        switch headerKey(header) {
+        switch ContactFieldRules.looseKey(header) {
         case "phone", "phonenumber", "mobile", "mobilephone", "mobilenumber", "cell", "cellphone", "cellnumber": .phone
         case "firstname", "givenname": .firstName
         case "lastname", "surname", "familyname": .lastName
@@ -47,8 +47,8 @@ public enum ContactImportField: Sendable, Hashable {
     /// derived or kept by Herald), ignored so that an export imports back as it was.
     static let exportOnlyKeys: Set<String> = ["contactid", "optedoutat", "istextable", "isoptedin", "createdat", "updatedat"]
 
-    /// A header lowercased without spaces, `_`, `-` and `.`.
-    static func headerKey(_ header: String) -> String { ContactFieldRules.looseKey(header) }
+    /// Whether a header is one of those columns.
+    static func isExportOnly(_ header: String) -> Bool { exportOnlyKeys.contains(ContactFieldRules.looseKey(header)) }
 
     /// The custom field name a header becomes: the header itself when it is a valid name
     /// (`ContactFieldRules.isValidCustomFieldName`); else accents dropped, every run of other
@@ -117,7 +117,7 @@ public struct ContactImportRow: Sendable, Hashable {
 /// `zip|postalCode`, `timezone`, `tags`, `optedOut`, and common spreadsheet spellings of them.
 /// Any other non-empty header is a custom field named after the header
 /// (`ContactImportField.customName(forHeader:)`: as written when it is a valid name, else made
-/// into one), unless that name is reserved (`ContactFieldRules.reservedCustomFieldKeys`). The
+/// into one), unless that name is reserved (`ContactFieldRules.isReservedCustomFieldName`). The
 /// read-only columns of Herald's own export (`contactId`, `optedOutAt`, `isTextable`,
 /// `isOptedIn`, `createdAt`, `updatedAt`) and columns with an empty header are ignored.
 ///
@@ -139,7 +139,7 @@ public struct ContactImportHeader: Sendable, Hashable {
         for (index, raw) in names.enumerated() {
             let name = ContactFieldRules.trimmed(raw)
             let path = "header[\(index)]"
-            if name.isEmpty || ContactImportField.exportOnlyKeys.contains(ContactImportField.headerKey(name)) {
+            if name.isEmpty || ContactImportField.isExportOnly(name) {
                 columns.append(nil)
             } else if let field = ContactImportField.standard(forHeader: name) {
                 if let earlier = standardSeen[field] {

@@ -165,7 +165,12 @@ final class Dispatcher: Sendable {
         var claimed: [DeliveryStore.Claimed]
         var outcomes: [(DeliveryStore.Claimed, DeliveryStore.Outcome)]
         var outbound: [(DeliveryStore.Claimed, OutboundMessage, cost: Int)]
-        var tokens: Double
+        /// Tokens the batch takes from the sender's bucket: segments for SMS, one per message
+        /// otherwise.
+        var tokens: Double {
+            let bySegments = work.fields.resolvedChannel == .text && work.fields.route == .sms
+            return outbound.reduce(0) { $0 + Double(bySegments ? max(1, $1.1.segments) : 1) }
+        }
         var nextOpening: Int64?
         /// The balance that did not cover the whole batch: the campaign pauses when it is recorded.
         var creditsRanOut: Int64? = nil
@@ -211,7 +216,7 @@ final class Dispatcher: Sendable {
         let nowDate = clock()
         var windowCache: [String: SendWindowStatus] = [:]
         var batch = PreparedBatch(work: work, provider: provider, sender: sender, chargeCredits: org.billingMode == .credits, now: now,
-                                  claimed: claimed, outcomes: [], outbound: [], tokens: 0, nextOpening: nil)
+                                  claimed: claimed, outcomes: [], outbound: [], nextOpening: nil)
         batch.outbound.reserveCapacity(claimed.count)
 
         for m in claimed {
@@ -239,7 +244,6 @@ final class Dispatcher: Sendable {
             let count = SegmentCounter.count(body)
             let route = fields.route
             let cost = configuration.pricing.credits(channel: channel, route: route, segments: count.segments)
-            batch.tokens += Double(channel == .text && route == .sms ? max(1, count.segments) : 1)
             batch.outbound.append((m, OutboundMessage(messageId: m.messageId, organizationId: work.scope.id, channel: channel, from: sender.address, to: m.phone,
                                                       body: body, mediaUrl: fields.mediaUrl, encoding: count.encoding, segments: count.segments), cost))
         }
@@ -264,8 +268,6 @@ final class Dispatcher: Sendable {
             batch.outcomes.append((m, .deferred(until: 0, code: nil, message: nil, countsAsAttempt: false)))
         }
         batch.outbound.removeSubrange(cut...)
-        let smsSegments = batch.work.fields.resolvedChannel == .text && batch.work.fields.route == .sms
-        batch.tokens = batch.outbound.reduce(0) { $0 + Double(smsSegments ? max(1, $1.1.segments) : 1) }
         batch.creditsRanOut = balance
     }
 

@@ -171,12 +171,11 @@ public struct CampaignStore: Sendable {
             }
             if action == .cancel {
                 // Unsent recipients become cancelled (API.md §5.3); counters follow.
-                let n = try await c.execute("UPDATE campaign_messages SET status = 'cancelled', updated_at = ? WHERE org_id = ? AND campaign_id = ? AND status = 'queued'",
-                                            [.int(now), .int(scope.key), .int(current.key)])
+                let n = try await Self.cancelQueued(c, orgKey: scope.key, campaignKey: current.key, now: now)
                 sets.append("cancelled_count = cancelled_count + ?")
                 sets.append("skipped_count = skipped_count + ?")
                 sets.append("queued_count = queued_count - ?")
-                binds += [.int(Int64(n)), .int(Int64(n)), .int(Int64(n))]
+                binds += [.int(n), .int(n), .int(n)]
             }
             let changed = try await c.execute("UPDATE campaigns SET \(sets.joined(separator: ", ")) WHERE org_id = ? AND id = ? AND status = ?",
                                               binds + [.int(scope.key), .int(current.key), .text(current.status.rawValue)])
@@ -198,6 +197,14 @@ public struct CampaignStore: Sendable {
             guard changed == 1 else { throw StoreError.invalidState("the campaign changed while this request ran; try again") }
             return try await load(c, scope, id: id)
         }
+    }
+
+    /// Cancels the campaign's still-queued messages (API.md §5.3 "unsent recipients become
+    /// `cancelled`"); returns how many, for the caller's counters (`cancelled_count` and
+    /// `skipped_count` up, `queued_count` down by that many).
+    static func cancelQueued(_ c: any SQLConnection, orgKey: Int64, campaignKey: Int64, now: Int64) async throws -> Int64 {
+        Int64(try await c.execute("UPDATE campaign_messages SET status = 'cancelled', updated_at = ? WHERE org_id = ? AND campaign_id = ? AND status = 'queued'",
+                                  [.int(now), .int(orgKey), .int(campaignKey)]))
     }
 
     /// Pauses a sending campaign whose organization's prepaid credits ran out, with the reason

@@ -299,8 +299,7 @@ public struct DeliveryStore: Sendable {
             // they are not sent, so they are cancelled like every other unsent recipient.
             var cancelled: Int64 = 0
             if deferred > 0, status?.isFinal == true {
-                cancelled = Int64(try await c.execute("UPDATE campaign_messages SET status = 'cancelled', updated_at = ? WHERE org_id = ? AND campaign_id = ? AND status = 'queued'",
-                                                      [.int(now), .int(work.scope.key), .int(work.key)]))
+                cancelled = try await CampaignStore.cancelQueued(c, orgKey: work.scope.key, campaignKey: work.key, now: now)
             }
             let left = sent + failed + skipped + cancelled
             var campaignSets = "sent_count = sent_count + ?, failed_count = failed_count + ?, skipped_count = skipped_count + ?, queued_count = queued_count - ?, credits_used = credits_used + ?, cancelled_count = cancelled_count + ?, updated_at = ?"
