@@ -217,6 +217,43 @@ struct DeliveryFlowTests {
         }
     }
 
+    @Test("prepaid credits: batches claimed side by side never spend the same credits", arguments: TestEngine.available)
+    func creditsHeldByClaimedBatches(engine kind: TestEngine) async throws {
+        try await DeliveryApp.run(kind, at: Self.noonInNewYork) { app in
+            let phones = try await app.addContacts(10)
+            #expect(try await app.call(.patch, "/api/organization", #"{"billingMode":"credits"}"#).status == .ok)
+            #expect(try await app.call(.post, "/api/organization/credits", #"{"amount":20,"reason":"purchase"}"#).status == .ok)
+            let sender = try await app.sender()
+            let first = try await app.launch(senderId: sender)
+            let second = try await app.launch(senderId: sender, extra: #", "acknowledgeDuplicateSend": true"#)
+            #expect(try await app.call(.post, "/api/organization/credits", #"{"amount":-8,"reason":"another use"}"#).status == .ok)
+            try await app.engine.controlTick()
+            // One round claims a batch of each campaign before either is recorded: 12 credits
+            // for 20 messages. The second batch may only take what the first did not hold.
+            #expect(try await app.engine.dispatchRound {} == 12)
+            #expect(try await app.call(.get, "/api/organization").json["creditBalance"]?.int == 0)
+            let counts = [try await app.campaign(first), try await app.campaign(second)]
+            #expect(counts.map { $0["sentCount"]?.int ?? -1 }.reduce(0, +) == 12, "\(counts)")
+            #expect(counts.filter { $0["status"]?.string == "paused" }.count == 1, "\(counts)")
+            let holds = try await app.storage.db.transaction { c in try await c.queryOne("SELECT COUNT(*) FROM credit_holds", [])?.int(0) }
+            #expect(holds == 0)
+            // Topped up and resumed: every phone gets each campaign once, never on credit.
+            #expect(try await app.call(.post, "/api/organization/credits", #"{"amount":8,"reason":"top-up"}"#).status == .ok)
+            for c in counts where c["status"]?.string == "paused" {
+                #expect(try await app.call(.post, "/api/campaigns/\(c["id"]?.string ?? "")/resume").status == .ok)
+            }
+            try await app.drain()
+            #expect(try await app.campaign(first)["status"]?.string == "completed")
+            #expect(try await app.campaign(second)["status"]?.string == "completed")
+            #expect(try await app.call(.get, "/api/organization").json["creditBalance"]?.int == 0)
+            let received = try await app.received()
+            #expect(Set(received.keys) == Set(phones))
+            #expect(received.values.allSatisfy { $0 == 2 })
+            let ledger = try await app.call(.get, "/api/organization/credits/ledger").json.array
+            #expect(ledger.allSatisfy { ($0["balanceAfter"]?.int ?? -1) >= 0 }, "\(ledger)")
+        }
+    }
+
     @Test("scheduling: a campaign scheduled for later stays scheduled until the clock passes it", arguments: TestEngine.available)
     func scheduling(engine kind: TestEngine) async throws {
         // The API decides "later" on the real clock; the engine runs on the test's. The

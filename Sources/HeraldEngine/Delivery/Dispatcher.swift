@@ -174,6 +174,8 @@ final class Dispatcher: Sendable {
         var nextOpening: Int64?
         /// The balance that did not cover the whole batch: the campaign pauses when it is recorded.
         var creditsRanOut: Int64? = nil
+        /// The batch's hold on the prepaid credits, released when it is recorded.
+        var creditHold: Int64? = nil
     }
 
     /// Claims, renders, submits and records one batch of a campaign. Returns messages handed over.
@@ -247,28 +249,27 @@ final class Dispatcher: Sendable {
             batch.outbound.append((m, OutboundMessage(messageId: m.messageId, organizationId: work.scope.id, channel: channel, from: sender.address, to: m.phone,
                                                       body: body, mediaUrl: fields.mediaUrl, encoding: count.encoding, segments: count.segments), cost))
         }
-        if batch.chargeCredits { try await keepAffordable(&batch, balance: org.creditBalance) }
+        if batch.chargeCredits { try await keepAffordable(&batch) }
         return batch
     }
 
     /// Prepaid credits: sends, in order, only the messages the organization's balance still
-    /// covers. The rest go back to `queued` and the campaign is paused with the reason, so
-    /// nothing is sent on credit; adding credits and resuming continues it. (A batch claimed
-    /// while the one before it is still unrecorded is checked against the balance before that
-    /// one's charge, so the balance can end below zero by at most one batch's cost.) The pause
-    /// comes with the batch's recording, after the affordable messages went out.
-    func keepAffordable(_ batch: inout PreparedBatch, balance: Int64) async throws {
-        var left = balance
-        guard let cut = batch.outbound.firstIndex(where: { item in
-            guard Int64(item.cost) <= left else { return true }
-            left -= Int64(item.cost)
-            return false
-        }) else { return }
+    /// covers once every other claimed batch's hold is set aside, and holds their cost until
+    /// the batch is recorded (`DeliveryStore.holdCredits`), so batches in flight side by side
+    /// never spend the same credits. The rest go back to `queued` and the campaign is paused
+    /// with the reason, so nothing is sent on credit; adding credits and resuming continues it.
+    /// The pause comes with the batch's recording, after the covered messages went out.
+    func keepAffordable(_ batch: inout PreparedBatch) async throws {
+        guard !batch.outbound.isEmpty else { return }
+        let hold = try await storage.delivery.holdCredits(batch.work, owner: owner, costs: batch.outbound.map(\.cost), now: batch.now)
+        batch.creditHold = hold.key
+        let cut = hold.covered
+        guard cut < batch.outbound.count else { return }
         for (m, _, _) in batch.outbound[cut...] {
             batch.outcomes.append((m, .deferred(until: 0, code: nil, message: nil, countsAsAttempt: false)))
         }
         batch.outbound.removeSubrange(cut...)
-        batch.creditsRanOut = balance
+        batch.creditsRanOut = hold.available
     }
 
     /// Takes the sender's tokens and hands the batch's messages to its provider; their
@@ -317,7 +318,8 @@ final class Dispatcher: Sendable {
     /// Records a submitted batch's outcomes, counters and `nextSendAt` in one transaction.
     func record(_ batch: PreparedBatch) async throws {
         let nextSendAt: DeliveryStore.NextSendAt = batch.nextOpening.map { .at($0) } ?? (batch.outbound.isEmpty ? .unchanged : .clear)
-        let lost = try await storage.delivery.record(batch.work, owner: owner, outcomes: batch.outcomes, chargeCredits: batch.chargeCredits, now: nowMillis(), nextSendAt: nextSendAt)
+        let lost = try await storage.delivery.record(batch.work, owner: owner, outcomes: batch.outcomes, chargeCredits: batch.chargeCredits,
+                                                     creditHold: batch.creditHold, now: nowMillis(), nextSendAt: nextSendAt)
         if lost > 0 {
             // Another worker recovered these claims (this one looked dead): its outcome stands.
             logger.warning("outcomes of messages no longer claimed by this worker were left alone", metadata: ["campaign": "\(batch.work.id)", "messages": "\(lost)"])

@@ -346,5 +346,22 @@ public enum Schema {
             PRIMARY KEY (org_id, phone)
         )
         """),
+        // Prepaid credits held by claimed batches until they are recorded: a batch may only
+        // take what the balance minus every other batch's hold still covers, so batches claimed
+        // side by side (two campaigns, the next round while one is submitted, several workers)
+        // never spend the same credits twice. A hold goes with its batch's recording, or with
+        // its worker's claims when that worker is recovered as dead.
+        Migration(version: 6, name: "credit holds", sql: """
+        CREATE TABLE credit_holds (
+            id {{pk}},
+            org_id BIGINT NOT NULL REFERENCES organizations(id),
+            campaign_id BIGINT NOT NULL,
+            owner TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX credit_holds_org ON credit_holds (org_id);
+        CREATE INDEX credit_holds_owner ON credit_holds (owner)
+        """),
     ]
 }

@@ -215,7 +215,7 @@ public struct CampaignStore: Sendable {
             try await c.execute("""
                 UPDATE campaigns SET status = 'paused', paused_from = 'sending', failure_reason = ?, updated_at = ?
                 WHERE id = ? AND status = 'sending'
-                """, [.text("Paused: the credit balance (\(balance)) does not cover the next messages. Add credits, then resume."), .int(now), .int(key)])
+                """, [.text("Paused: the available credit balance (\(balance)) does not cover the next messages. Add credits, then resume."), .int(now), .int(key)])
         }
     }
 

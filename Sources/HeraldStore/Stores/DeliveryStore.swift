@@ -189,6 +189,42 @@ public struct DeliveryStore: Sendable {
         }
     }
 
+    /// A batch's hold on its organization's prepaid credits (`holdCredits`).
+    public struct CreditHold: Sendable, Hashable {
+        /// The hold's key, released by `record`; nil when nothing was held.
+        public var key: Int64?
+        /// How many of the costs, from the first, the hold covers.
+        public var covered: Int
+        /// The balance not held by other batches when this one was taken.
+        public var available: Int64
+    }
+
+    /// Holds the organization's prepaid credits for the longest prefix of `costs` that the
+    /// balance, minus what other claimed batches hold, still covers. The organization's row is
+    /// locked first (PostgreSQL; SQLite has one writer), so concurrent batches of any campaign
+    /// or worker see each other's holds. `record` releases the hold in the transaction that
+    /// charges what was actually sent; `recoverInFlight` releases the holds of dead workers.
+    public func holdCredits(_ work: Work, owner: String, costs: [Int], now: Int64) async throws -> CreditHold {
+        try await db.transaction { c in
+            let balance = try await c.queryOne("SELECT credit_balance FROM organizations WHERE id = ?" + (c.dialect == .postgres ? " FOR UPDATE" : ""),
+                                               [.int(work.scope.key)])?.int(0) ?? 0
+            let held = try await c.queryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM credit_holds WHERE org_id = ?", [.int(work.scope.key)])?.int(0) ?? 0
+            let available = balance - held
+            var left = available, covered = 0
+            for cost in costs {
+                guard Int64(cost) <= left else { break }
+                left -= Int64(cost)
+                covered += 1
+            }
+            let amount = available - left
+            guard amount > 0 else { return CreditHold(key: nil, covered: covered, available: available) }
+            let key = try await c.queryOne("""
+                INSERT INTO credit_holds (org_id, campaign_id, owner, amount, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id
+                """, [.int(work.scope.key), .int(work.key), .text(owner), .int(amount), .int(now)])?.int(0)
+            return CreditHold(key: key, covered: covered, available: available)
+        }
+    }
+
     /// Merge values and opt-out state of the claimed recipients, by contact key.
     public func recipients(_ scope: OrganizationScope, keys: [Int64], customFields: [String]) async throws -> [Int64: (values: RecipientValues, optedOut: Bool)] {
         guard !keys.isEmpty else { return [:] }
@@ -238,16 +274,21 @@ public struct DeliveryStore: Sendable {
     }
 
     /// Records outcomes of messages claimed by `owner` in one transaction, with the campaign's
-    /// counters, its `nextSendAt` and (in credits mode) the credit charge. Rows no longer
+    /// counters, its `nextSendAt` and (in credits mode) the credit charge, releasing the batch's
+    /// `creditHold` in the same transaction. Rows no longer
     /// claimed by `owner` (a recovery took them over) are left alone. Sent messages, the bulk of
     /// every batch, are written by one guarded `UPDATE … FROM (VALUES …)` per chunk whose
     /// `RETURNING` rows are exactly the rows it changed, so the counters count only those.
     /// Returns how many outcomes were left alone because `owner` no longer held the row.
     @discardableResult
-    public func record(_ work: Work, owner: String, outcomes: [(Claimed, Outcome)], chargeCredits: Bool, now: Int64,
+    public func record(_ work: Work, owner: String, outcomes: [(Claimed, Outcome)], chargeCredits: Bool, creditHold: Int64? = nil, now: Int64,
                        nextSendAt: NextSendAt = .unchanged) async throws -> Int {
-        guard !outcomes.isEmpty else { return 0 }
+        guard !outcomes.isEmpty || creditHold != nil else { return 0 }
         return try await db.transaction { c in
+            if let creditHold {
+                try await c.execute("DELETE FROM credit_holds WHERE id = ? AND org_id = ?", [.int(creditHold), .int(work.scope.key)])
+            }
+            guard !outcomes.isEmpty else { return 0 }
             // When messages go back to `queued`: the campaign row first, locked (PostgreSQL;
             // SQLite has one writer). A cancel locks it first too, so either the cancel sees the
             // messages this recording puts back, or this recording sees the campaign ended and
@@ -527,6 +568,9 @@ public struct DeliveryStore: Sendable {
         try await db.transaction { c in
             let keep = alive.isEmpty ? "" : " AND (claimed_by IS NULL OR claimed_by NOT IN (\(SQLFragment.placeholders(alive.count))))"
             let rows = try await c.query("SELECT id, campaign_id FROM campaign_messages WHERE status = 'sending'" + keep, alive.map { .text($0) })
+            // Their credit holds go with them: what they sent was never recorded, so never charged.
+            try await c.execute("DELETE FROM credit_holds" + (alive.isEmpty ? "" : " WHERE owner NOT IN (\(SQLFragment.placeholders(alive.count)))"),
+                                alive.map { .text($0) })
             var requeued = 0, unknown = 0
             for r in rows {
                 let campaign = r.int(1)
