@@ -22,6 +22,20 @@ struct StorageSmokeTests {
         }
     }
 
+    /// PostgreSQL answers `SUM` of a BIGINT (and any NUMERIC) in its binary NUMERIC format.
+    @Test("aggregates and NUMERIC values read back as the same numbers on both engines", arguments: TestEngine.available)
+    func numericValues(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let row = try #require(try await storage.db.transaction { c in
+                try await c.queryOne("""
+                    SELECT SUM(x), CAST(12345678901234 AS NUMERIC), CAST(-1.5 AS NUMERIC), CAST(0 AS NUMERIC), CAST(100000 AS NUMERIC)
+                    FROM (SELECT CAST(7 AS BIGINT) AS x UNION ALL SELECT CAST(3 AS BIGINT)) t
+                    """, [])
+            })
+            #expect(row.values == [.int(10), .int(12_345_678_901_234), .double(-1.5), .int(0), .int(100_000)])
+        }
+    }
+
     @Test("contacts merge by phone and filters compile on both engines", arguments: TestEngine.available)
     func mergeAndFilter(engine: TestEngine) async throws {
         try await withTestStorage(engine) { storage in

@@ -153,9 +153,14 @@ struct PostgresSQLConnection: SQLConnection {
         case .float4, .float8:
             return .double(try cell.decode(Double.self))
         case .numeric:
-            let s = try cell.decode(String.self)
-            if let i = Int64(s) { return .int(i) }
-            return .double(Double(s) ?? 0)
+            // NUMERIC (e.g. SUM of a BIGINT column) arrives in the binary format; as a String it
+            // does not read back as its decimal text, so it is decoded as a Decimal.
+            let d = try cell.decode(Decimal.self)
+            var whole = Decimal()
+            var copy = d
+            NSDecimalRound(&whole, &copy, 0, .plain)
+            if whole == d, let i = Int64(exactly: NSDecimalNumber(decimal: d).int64Value), Decimal(i) == d { return .int(i) }
+            return .double(NSDecimalNumber(decimal: d).doubleValue)
         case .bool:
             return .int(try cell.decode(Bool.self) ? 1 : 0)
         case .bytea:
