@@ -31,7 +31,9 @@ case "${1:-start}" in
       rm -rf "$DIR" "$SOCK"
       mkdir -p "$DIR" "$SOCK"
       if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$DIR" "$SOCK"; fi
-      as_postgres "$BIN/initdb -D '$DIR' -A trust -U postgres -E UTF8 >/dev/null"
+      # A UTF-8 LC_CTYPE whatever the caller's locale: LOWER and ILIKE then fold non-ASCII
+      # letters, as Herald's SQLite functions do (TextFolding); under "C" they fold ASCII only.
+      as_postgres "$BIN/initdb -D '$DIR' -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null"
       as_postgres "$BIN/pg_ctl -D '$DIR' -l '$DIR/server.log' -w -o \"-p $PORT -k $SOCK -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start >/dev/null" || {
         echo "error: PostgreSQL did not start on port $PORT; its log ends:" >&2
         tail -n 5 "$DIR/server.log" >&2

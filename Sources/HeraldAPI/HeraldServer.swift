@@ -79,6 +79,11 @@ public struct HeraldService: Service {
 
     public func run() async throws {
         try await Migrator(database: storage.db).migrate()
+        if storage.db.dialect == .postgres,
+           let ctype = try? await storage.db.read({ c in try await c.queryOne("SHOW lc_ctype", [])?.text(0) }),
+           ["c", "posix"].contains(ctype.lowercased()) {
+            logger.warning("the PostgreSQL database's LC_CTYPE is \(ctype): case-insensitive search and filters fold ASCII letters only (create the database with a UTF-8 locale, e.g. C.UTF-8)")
+        }
         if let boot = try await storage.bootstrapIfEmpty(apiKey: configuration.bootstrapAPIKey) {
             onBootstrap(boot)
         }

@@ -176,9 +176,66 @@ struct ListSegmentTests {
                 #expect(r.status == .ok, "\(op) \(value): \(r.text)")
                 #expect(r.json["contactCount"]?.int == count, "\(op) \(value)")
             }
+            // Equality too, across offsets: zed's "08:00:00-05:00" is 13:00Z, ada's "12:00:00Z" is
+            // 07:00-05:00. `neq` and `notIn` also keep the contacts without a date (6 of 7).
+            let equal = [(#""eq","value":"2026-01-10T13:00:00Z""#, 1), (#""eq","value":"2026-01-10T07:00:00-05:00""#, 1),
+                         (#""neq","value":"2026-01-10T13:00:00Z""#, 6),
+                         (#""in","value":["2026-01-10T12:30:00.25Z","2026-01-10T18:00:00+05:00"]"#, 2),
+                         (#""notIn","value":["2026-01-10T12:30:00.25Z"]"#, 6)]
+            for (condition, count) in equal {
+                let r = try await t.post("/api/segments/preview", #"{"filter":{"conditions":[{"field":"customFields.joined","op":\#(condition)}]}}"#)
+                #expect(r.status == .ok, "\(condition): \(r.text)")
+                #expect(r.json["contactCount"]?.int == count, "\(condition)")
+            }
             // A value that is not a date keeps comparing as text.
             let text = try await t.post("/api/segments/preview", #"{"filter":{"conditions":[{"field":"customFields.joined","op":"lt","value":"2000"}]}}"#)
             #expect(text.json["contactCount"]?.int == 1)
+        }
+    }
+
+    @Test("both engines fold case in every script and read custom-field numbers by one grammar", arguments: TestEngine.available)
+    func foldingAndNumbers(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let people = [("+19195550191", "Élodie", "Müller", "Zürich", "1e400"), ("+19195550192", "ΣΟΦΙΑ", "İnce", "Αθήνα", "2024-01-02T03:04:05Z"),
+                          ("+19195550193", "Jose\\u0301", "Ørn", "Oslo", "5."), ("+19195550194", "Ann", "Lee", "Raleigh", "0x10"),
+                          ("+19195550195", "Bo", "Ek", "Umeå", "1_000"), ("+19195550196", "Cy", "Li", "Reno", "-2.5e3")]
+            for (phone, first, last, city, amount) in people {
+                _ = try await t.contact(#"{"phone":"\#(phone)","firstName":"\#(first)","lastName":"\#(last)","city":"\#(city)","tags":["fold"],"customFields":{"amount":"\#(amount)"}}"#)
+            }
+            func count(_ filter: String) async throws -> Int? {
+                let r = try await t.post("/api/segments/preview", #"{"filter":\#(filter)}"#)
+                #expect(r.status == .ok, "\(filter): \(r.text)")
+                return r.json["contactCount"]?.int
+            }
+            let filters: [(String, Int)] = [
+                (#"{"city":["ZÜRICH","αθήνα"]}"#, 2),
+                (#"{"conditions":[{"field":"firstName","op":"eq","value":"élodie"}]}"#, 1),
+                (#"{"conditions":[{"field":"firstName","op":"eq","value":"σοφια"}]}"#, 1),
+                (#"{"conditions":[{"field":"lastName","op":"in","value":["MÜLLER","øRN"]}]}"#, 2),
+                (#"{"conditions":[{"field":"lastName","op":"neq","value":"müller"}]}"#, 5),
+                (#"{"conditions":[{"field":"city","op":"startsWith","value":"UME"}]}"#, 1),
+                (#"{"conditions":[{"field":"lastName","op":"contains","value":"ÜLL"}]}"#, 1),
+                // Numbers: 1e400 (beyond a double), 5. and -2.5e3 are numbers; a date, 0x10 and 1_000 are not.
+                (#"{"conditions":[{"field":"customFields.amount","op":"gt","value":1}]}"#, 2),
+                (#"{"conditions":[{"field":"customFields.amount","op":"lt","value":10}]}"#, 2),
+                (#"{"conditions":[{"field":"customFields.amount","op":"gte","value":-1e308}]}"#, 3),
+                (#"{"conditions":[{"field":"customFields.amount","op":"lte","value":0}]}"#, 1),
+            ]
+            for (filter, expected) in filters {
+                #expect(try await count(filter) == expected, "\(filter)")
+            }
+            // Search with its total, through SQLite's trigram index (brought up to date first) and
+            // the contacts it does not cover yet: a combining mark (`e` + U+0301) included.
+            try await t.storage.contacts.syncSearchIndex()
+            _ = try await t.contact(#"{"phone":"+19195550197","firstName":"Åsa","lastName":"Öberg","tags":["fold"]}"#)
+            let ascii = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789")
+            for (term, expected) in [("ÉLODIE", 1), ("müller", 1), ("σοφια", 1), ("JOSE\u{301}", 1), ("élodie müller", 1), ("åSA", 1), ("ÖBERG", 1)] {
+                let q = term.addingPercentEncoding(withAllowedCharacters: ascii) ?? term
+                let r = try await t.get("/api/contacts?tags=fold&includeTotal=true&search=\(q)")
+                #expect(r.status == .ok, "\(term): \(r.text)")
+                #expect(r.json["total"]?.int == expected, "\(term)")
+                #expect(r.json["data"]?.array.count == expected, "\(term)")
+            }
         }
     }
 

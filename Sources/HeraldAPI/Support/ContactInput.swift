@@ -43,7 +43,7 @@ enum ContactInput {
         }
         if let custom = fields.objectValue("customFields") {
             var values: [String: String?] = [:]
-            for (k, v) in custom {
+            for (k, v) in custom.sorted(by: { $0.key < $1.key }) {
                 switch v {
                 case .string(let s): values[k] = s
                 case .number(let d): values[k] = d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)

@@ -20,8 +20,22 @@ public enum SQLDialect: String, Sendable {
         }
     }
 
-    /// Case-insensitive LIKE.
-    public var ilike: String { self == .postgres ? "ILIKE" : "LIKE" }
+    /// `expr` case-folded for a case-insensitive comparison (`TextFolding`; SQLite's own
+    /// `LOWER` folds only ASCII letters).
+    public func folded(_ expr: String) -> String {
+        self == .postgres ? "LOWER(\(expr))" : "herald_fold(\(expr))"
+    }
+
+    /// `expr` matches the LIKE pattern bound as `?` (escape character `\`), ignoring case in
+    /// every script alike on both engines.
+    public func foldedLike(_ expr: String) -> String {
+        self == .postgres ? "\(expr) ILIKE ? ESCAPE '\\'" : "herald_fold(\(expr)) LIKE herald_fold(?) ESCAPE '\\'"
+    }
+
+    /// `count` placeholders, each case-folded, for `folded(expr) IN (…)`.
+    public func foldedPlaceholders(_ count: Int) -> String {
+        Array(repeating: folded("?"), count: count).joined(separator: ", ")
+    }
 
     /// The auto-incrementing 64-bit primary key column type.
     public var serialPrimaryKey: String {

@@ -27,6 +27,7 @@ public final class SQLiteConnection: SQLConnection, @unchecked Sendable {
         }
         db = handle
         sqlite3_busy_timeout(handle, 10_000)
+        try SQLiteFunctions.register(handle)
         if !readOnly {
             try run("PRAGMA journal_mode=WAL")
         }

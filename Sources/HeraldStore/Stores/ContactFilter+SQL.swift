@@ -46,8 +46,13 @@ public enum ContactFilterSQL {
                 "EXISTS (SELECT 1 FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.contact_id = c.id AND l.org_id = c.org_id AND l.uuid IN (\(SQLFragment.placeholders(filter.listIds.count))))",
                 filter.listIds.map { .text($0.uuidString.lowercased()) }))
         }
-        for (values, column) in [(filter.states, "c.state"), (filter.zips, "c.zip"), (filter.cities, "c.city")] where !values.isEmpty {
+        // States and zips are ASCII codes, matched through the (org_id, UPPER(state)) index;
+        // cities are names in any script.
+        for (values, column) in [(filter.states, "c.state"), (filter.zips, "c.zip")] where !values.isEmpty {
             parts.append(SQLFragment("UPPER(\(column)) IN (\(SQLFragment.placeholders(values.count)))", values.map { .text($0.uppercased()) }))
+        }
+        if !filter.cities.isEmpty {
+            parts.append(SQLFragment("\(dialect.folded("c.city")) IN (\(dialect.foldedPlaceholders(filter.cities.count)))", filter.cities.map { .text($0) }))
         }
         if !filter.conditions.isEmpty {
             let conditions = filter.conditions.map { condition($0, dialect: dialect) }
@@ -95,8 +100,8 @@ public enum ContactFilterSQL {
             }
         case .custom(let name):
             let expr = SQLFragment(dialect.jsonText(column: "c.custom_fields"), [dialect.jsonKeyBind(name)])
-            if cond.op.isOrdering, case .string(let s)? = cond.value, let ms = ContactFilter.parseInstant(s) {
-                return instantTextCondition(expr, cond.op, ms, dialect: dialect)
+            if let instants = instantValues(cond) {
+                return instantTextCondition(expr, cond.op, instants, dialect: dialect)
             }
             var numeric = false
             if case .number? = cond.value, cond.op.isOrdering { numeric = true }
@@ -149,17 +154,41 @@ public enum ContactFilterSQL {
         }
     }
 
-    /// An ordering comparison of a custom field against an instant: the stored text is read as
-    /// an instant, whatever its offset (API.md §3: dates compare as instants); values that are
-    /// not date-times never match.
-    static func instantTextCondition(_ expr: SQLFragment, _ op: ContactFilter.Operator, _ ms: Int64, dialect: SQLDialect) -> SQLFragment {
-        let sqlOp = [ContactFilter.Operator.gt: ">", .gte: ">=", .lt: "<", .lte: "<="][op] ?? "="
-        let instant = instantOf(expr, dialect: dialect)
-        return SQLFragment("\(instant.sql) \(sqlOp) ?", instant.binds + [.int(ms)])
+    /// The condition's value(s) as instants when the custom field is compared with date-times:
+    /// an ordering, `eq` or `neq` with a date-time string, or `in`/`notIn` with only date-time
+    /// strings. Nil otherwise (the comparison is on text or numbers).
+    static func instantValues(_ cond: ContactFilter.Condition) -> [Int64]? {
+        switch (cond.op, cond.value) {
+        case (.gt, .string(let s)?), (.gte, .string(let s)?), (.lt, .string(let s)?), (.lte, .string(let s)?),
+             (.eq, .string(let s)?), (.neq, .string(let s)?):
+            return ContactFilter.parseInstant(s).map { [$0] }
+        case (.in, .list(let values)?), (.notIn, .list(let values)?):
+            let instants = values.compactMap { v -> Int64? in if case .string(let s) = v { ContactFilter.parseInstant(s) } else { nil } }
+            return !values.isEmpty && instants.count == values.count ? instants : nil
+        default:
+            return nil
+        }
     }
 
-    /// Text comparisons are case-insensitive; ordering on a number compares numerically (values
-    /// that are not numbers never match).
+    /// A comparison of a custom field against instants: the stored text is read as an instant,
+    /// whatever its offset (API.md §3: dates compare as instants), so `…T05:04:05+02:00` equals
+    /// `…T03:04:05Z`. A value that is not a date-time never matches `eq`, `in` or an ordering,
+    /// and always matches `neq` and `notIn`.
+    static func instantTextCondition(_ expr: SQLFragment, _ op: ContactFilter.Operator, _ instants: [Int64], dialect: SQLDialect) -> SQLFragment {
+        let instant = instantOf(expr, dialect: dialect)
+        let binds = instants.map { SQLValue.int($0) }
+        switch op {
+        case .neq: return SQLFragment("(\(instant.sql) IS NULL OR \(instant.sql) <> ?)", instant.binds + instant.binds + binds)
+        case .in: return SQLFragment("\(instant.sql) IN (\(SQLFragment.placeholders(binds.count)))", instant.binds + binds)
+        case .notIn: return SQLFragment("(\(instant.sql) IS NULL OR \(instant.sql) NOT IN (\(SQLFragment.placeholders(binds.count))))", instant.binds + instant.binds + binds)
+        default:
+            let sqlOp = [ContactFilter.Operator.gt: ">", .gte: ">=", .lt: "<", .lte: "<="][op] ?? "="
+            return SQLFragment("\(instant.sql) \(sqlOp) ?", instant.binds + binds)
+        }
+    }
+
+    /// Text comparisons are case-insensitive in every script (`TextFolding`); ordering on a number
+    /// compares numerically, and values that are not numbers by `CustomFieldNumber` never match.
     static func textCondition(_ expr: SQLFragment, _ cond: ContactFilter.Condition, dialect: SQLDialect, numeric: Bool) -> SQLFragment {
         let e = expr.sql
         let eb = expr.binds
@@ -168,32 +197,33 @@ public enum ContactFilterSQL {
         case .notExists: return SQLFragment("(\(e) IS NULL OR \(e) = '')", eb + eb)
         case .in, .notIn:
             guard case .list(let values)? = cond.value, !values.isEmpty else { return cond.op == .in ? .alwaysFalse : .alwaysTrue }
-            let list = "LOWER(\(e)) IN (\(SQLFragment.placeholders(values.count)))"
-            let binds = values.map { SQLValue.text(text($0).lowercased()) }
+            let list = "\(dialect.folded(e)) IN (\(dialect.foldedPlaceholders(values.count)))"
+            let binds = values.map { SQLValue.text(text($0)) }
             if cond.op == .in { return SQLFragment(list, eb + binds) }
             return SQLFragment("(\(e) IS NULL OR NOT \(list))", eb + eb + binds)
         case .contains, .startsWith:
             guard let v = cond.value else { return .alwaysFalse }
-            return SQLFragment("\(e) \(dialect.ilike) ? ESCAPE '\\'", eb + [.text(likePattern(text(v), prefix: cond.op == .startsWith))])
+            return SQLFragment(dialect.foldedLike(e), eb + [.text(likePattern(text(v), prefix: cond.op == .startsWith))])
         case .eq:
             guard let v = cond.value else { return .alwaysFalse }
-            return SQLFragment("LOWER(\(e)) = ?", eb + [.text(text(v).lowercased())])
+            return SQLFragment("\(dialect.folded(e)) = \(dialect.folded("?"))", eb + [.text(text(v))])
         case .neq:
             guard let v = cond.value else { return .alwaysFalse }
-            return SQLFragment("(\(e) IS NULL OR LOWER(\(e)) <> ?)", eb + eb + [.text(text(v).lowercased())])
+            return SQLFragment("(\(e) IS NULL OR \(dialect.folded(e)) <> \(dialect.folded("?")))", eb + eb + [.text(text(v))])
         case .gt, .gte, .lt, .lte:
             guard let v = cond.value else { return .alwaysFalse }
             let op = [ContactFilter.Operator.gt: ">", .gte: ">=", .lt: "<", .lte: "<="][cond.op] ?? "="
             if numeric, case .number(let d) = v {
-                let asNumber: String
+                let bound = SQLValue.double(d.isFinite ? d : (d > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude))
                 switch dialect {
                 case .sqlite:
-                    asNumber = "(CASE WHEN \(e) GLOB '[0-9]*' OR \(e) GLOB '-[0-9]*' OR \(e) GLOB '.[0-9]*' THEN CAST(\(e) AS REAL) END)"
+                    return SQLFragment("herald_number(\(e)) \(op) ?", eb + [bound])
                 case .postgres:
-                    asNumber = "(CASE WHEN \(e) ~ '^[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?$' THEN (\(e))::double precision END)"
+                    // `numeric`, not `double precision`: a stored 1e400 is a number too, and
+                    // would overflow the cast.
+                    let pattern = CustomFieldNumber.postgresPattern
+                    return SQLFragment("(CASE WHEN \(e) ~ '\(pattern)' THEN CAST(\(e) AS numeric) END) \(op) CAST(? AS numeric)", eb + eb + [bound])
                 }
-                let count = dialect == .sqlite ? 4 : 2
-                return SQLFragment("\(asNumber) \(op) ?", Array(repeating: eb, count: count).flatMap { $0 } + [.double(d)])
             }
             return SQLFragment("\(e) \(op) ?", eb + [.text(text(v))])
         }

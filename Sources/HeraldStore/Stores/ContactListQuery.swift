@@ -154,7 +154,7 @@ public struct ContactListQuery: Sendable {
     /// (org_id, …) index.
     ///
     /// `search` semantics (API.md): case-insensitive substring of first name, last name or email
-    /// (ASCII case folding on SQLite), substring of the E.164 phone (the term's digits when it
+    /// (`TextFolding`, in every script), substring of the E.164 phone (the term's digits when it
     /// holds at least 3 digits and other characters), or, for two words, first name and last
     /// name starting with them. This clause is the exact definition; on SQLite the trigram index
     /// (`searchMatch`) only narrows the rows it is checked on.
@@ -165,14 +165,13 @@ public struct ContactListQuery: Sendable {
             return SQLFragment.join(parts, with: "AND")
         }
         if let search = searchTerm {
-            let like = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-            let op = dialect.ilike
-            var alternatives = ["c.first_name \(op) ? ESCAPE '\\'", "c.last_name \(op) ? ESCAPE '\\'", "c.email \(op) ? ESCAPE '\\'", "c.phone LIKE ? ESCAPE '\\'"]
+            let like = ContactFilterSQL.likePattern(search, prefix: false)
+            var alternatives = [dialect.foldedLike("c.first_name"), dialect.foldedLike("c.last_name"), dialect.foldedLike("c.email"), "c.phone LIKE ? ESCAPE '\\'"]
             var binds: [SQLValue] = [.text(like), .text(like), .text(like), .text(like)]
             let words = search.split(separator: " ")
             if words.count == 2 {
-                alternatives.append("(c.first_name \(op) ? AND c.last_name \(op) ?)")
-                binds += [.text(String(words[0]) + "%"), .text(String(words[1]) + "%")]
+                alternatives.append("(\(dialect.foldedLike("c.first_name")) AND \(dialect.foldedLike("c.last_name")))")
+                binds += [.text(ContactFilterSQL.likePattern(String(words[0]), prefix: true)), .text(ContactFilterSQL.likePattern(String(words[1]), prefix: true))]
             }
             let digits = search.filter(\.isNumber)
             if digits.count >= 3 && digits.count != search.count {
@@ -212,14 +211,19 @@ extension ContactListQuery {
     /// sort order instead.
     var searchMatch: String? {
         guard let term = searchTerm else { return nil }
+        // Trigrams of Unicode scalars, as the trigram tokenizer cuts text: a trigram of three
+        // characters could hold four or more scalars (`é` as `e` + U+0301), which FTS5 reads
+        // as a phrase of two tokens, a query a `detail=none` index cannot answer.
         func trigrams(_ s: Substring) -> String? {
-            let chars = Array(s)
+            let chars = Array(s.unicodeScalars)
             guard chars.count >= 3 else { return nil }
             var seen = Set<String>()
             var quoted: [String] = []
             for i in 0...(chars.count - 3) {
-                let t = String(chars[i..<(i + 3)])
-                if seen.insert(t.lowercased()).inserted { quoted.append("\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\"") }
+                var t = String.UnicodeScalarView()
+                t.append(contentsOf: chars[i..<(i + 3)])
+                let trigram = String(t)
+                if seen.insert(TextFolding.fold(trigram)).inserted { quoted.append("\"" + trigram.replacingOccurrences(of: "\"", with: "\"\"") + "\"") }
             }
             return "(" + quoted.joined(separator: " AND ") + ")"
         }
