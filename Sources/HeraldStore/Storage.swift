@@ -44,6 +44,9 @@ public struct Storage: Sendable {
             guard count == 0 else { return nil }
             let org = try await organizations.create(c, name: "Default", timezone: "America/New_York", defaultCountry: "US", billingMode: .unlimited)
             let scope = OrganizationScope(key: org.key, id: org.id)
+            if let apiKey, let problem = OrganizationStore.chosenKeyProblem(apiKey) {
+                throw ValidationError(field: "HERALD_BOOTSTRAP_API_KEY", message: problem)
+            }
             let secret = apiKey ?? OrganizationStore.generateKey()
             let now = Clock.nowMillis()
             try await c.execute(

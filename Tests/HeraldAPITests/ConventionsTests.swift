@@ -279,6 +279,44 @@ struct ConventionsTests {
         }
     }
 
+    @Test("Idempotency-Key: kept responses are sealed, so a new API key's secret never reaches the database; its replay still shows it",
+          arguments: TestEngine.available)
+    func idempotencySealed(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "new-key"]
+            let first = try await t.post("/api/api-keys", #"{"name":"ci","role":"read"}"#, headers: key)
+            #expect(first.status == .created, "\(first.text)")
+            let secret = try #require(first.json["key"]?.string)
+            let again = try await t.post("/api/api-keys", #"{"name":"ci","role":"read"}"#, headers: key)
+            #expect(again.text == first.text && again.header("Idempotent-Replayed") == "true")
+            let stored = try await t.storage.db.transaction { c in
+                try await c.query("SELECT response_body FROM idempotency_keys", []).map { row -> [UInt8] in
+                    if case .blob(let b) = row[0] { return b }
+                    return Array(row.text(0).utf8)
+                }
+            }
+            #expect(stored.count == 1)
+            #expect(stored.allSatisfy { !String(decoding: $0, as: UTF8.self).contains(secret) && !String(decoding: $0, as: UTF8.self).contains("\"name\"") })
+        }
+    }
+
+    @Test("Idempotency-Key: requests racing with one key run once; the others replay or are told it is in progress, never a 500",
+          arguments: TestEngine.available)
+    func idempotencyRace(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "race"]
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<12 {
+                    group.addTask { Int(try await t.post("/api/organization/credits", #"{"amount":1,"reason":"race"}"#, headers: key).status.code) }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(Set(statuses).isSubset(of: [200, 409]), "\(statuses)")
+            #expect(statuses.contains(200))
+            #expect(try await t.get("/api/organization").json["creditBalance"]?.int == 1)
+        }
+    }
+
     @Test("Idempotency-Key: the same body replays the first response, another body is 409", arguments: TestEngine.available)
     func idempotency(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in

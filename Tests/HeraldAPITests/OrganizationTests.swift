@@ -50,11 +50,23 @@ struct OrganizationTests {
             #expect(o["optOutConfirmation"]?.string == "Bye")
             #expect(o["helpResponse"]?.string == "Help here")
             #expect(try await t.get("/api/organization").json == o)
+            // The default sender is the one campaigns without a senderId send from, and the one
+            // the sender list marks; moving it back moves both.
+            func defaults() async throws -> [String] {
+                try await t.get("/api/senders").json.array.filter { $0["isDefault"]?.bool == true }.compactMap { $0["id"]?.string }
+            }
+            #expect(try await defaults() == [senderId])
+            #expect(try await t.storage.senders.defaultSender(t.orgA, channel: .text)?.id == senderId)
+            #expect(try await t.patch("/api/organization", #"{"defaultSenderId":"\#(t.defaultSenderId)"}"#).status == .ok)
+            #expect(try await defaults() == [t.defaultSenderId])
+            #expect(try await t.storage.senders.defaultSender(t.orgA, channel: .text)?.id == t.defaultSenderId)
+            #expect(try await t.patch("/api/organization", #"{"defaultSenderId":"\#(senderId)"}"#).status == .ok)
             // A partial patch leaves the rest alone; null clears the default sender.
             let partial = try await t.patch("/api/organization", #"{"quietHours":{"end":"22:15"},"defaultSenderId":null}"#).json
             #expect(partial["quietHours"] == .object(["start": .string("09:30"), "end": .string("22:15")]))
             #expect(partial.raw("defaultSenderId") == .null)
             #expect(partial["name"]?.string == "Acme")
+            #expect(try await defaults().isEmpty)
             // Organization B is untouched.
             #expect(try await t.get("/api/organization", key: t.b.read).json["name"]?.string == "Other")
         }

@@ -22,6 +22,17 @@ struct StorageSmokeTests {
         }
     }
 
+    @Test("a chosen bootstrap key must be as strong as a generated one, and nothing is created when it is not",
+          arguments: ["abc", "secret12", String(repeating: "a", count: 31), "hk_" + String(repeating: "é", count: 40), "hk_ with spaces in it and long enough to count"])
+    func weakBootstrapKey(key: String) async throws {
+        try await withTestStorage(.sqlite) { storage in
+            let outcome = await #expect(throws: ValidationError.self) { try await storage.bootstrapIfEmpty(apiKey: key) }
+            #expect(outcome?.issues.map(\.field) == ["HERALD_BOOTSTRAP_API_KEY"])
+            let organizations = try await storage.organizations.count()
+            #expect(organizations == 0)
+        }
+    }
+
     /// PostgreSQL answers `SUM` of a BIGINT (and any NUMERIC) in its binary NUMERIC format.
     @Test("aggregates and NUMERIC values read back as the same numbers on both engines", arguments: TestEngine.available)
     func numericValues(engine: TestEngine) async throws {

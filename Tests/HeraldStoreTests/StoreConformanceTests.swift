@@ -67,6 +67,24 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("credit removals side by side never overdraw: the floor is tested in the same statement", arguments: TestEngine.available)
+    func creditFloor(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            try await storage.organizations.addCredits(a, amount: 100, reason: "buy")
+            let results = try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for _ in 0..<10 { group.addTask { try await storage.organizations.addCredits(a, amount: -40, reason: "use", floor: 0) } }
+                return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+            }
+            #expect(results.compactMap { $0 }.sorted() == [20, 60])
+            #expect(try await storage.organizations.get(a).creditBalance == 20)
+            #expect(try await storage.organizations.ledger(a, before: nil, limit: 20).map(\.balanceAfter).allSatisfy { $0 >= 0 })
+            // Refused without a trace; another organization's balance is its own.
+            #expect(try await storage.organizations.addCredits(b, amount: -1, reason: "use", floor: 0) == nil)
+            #expect(try await storage.organizations.ledger(b, before: nil, limit: 20).isEmpty)
+        }
+    }
+
     @Test("API keys: create, authenticate, list, revoke, per organization; duplicate secret is a conflict", arguments: TestEngine.available)
     func apiKeys(engine: TestEngine) async throws {
         try await withTestStorage(engine) { storage in

@@ -7,7 +7,8 @@ import Hummingbird
 
 /// `Idempotency-Key` on POST (API.md §1): the same key with the same body within 24 hours returns
 /// the first response and does nothing again; the same key with another body is a 409.
-/// Server errors release the key so that a retry runs again.
+/// Server errors release the key so that a retry runs again. Kept responses are sealed
+/// (`IdempotentResponseSeal`): the database never holds them in the clear.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let storage: Storage
@@ -33,12 +34,18 @@ struct IdempotencyMiddleware: RouterMiddleware {
         }
         let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let scope = apiKey.organization
+        // The bearer secret the authentication accepted: the kept response is sealed under it.
+        let secret = request.headers[.authorization]?.split(separator: " ", maxSplits: 1).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        let sealKey = IdempotentResponseSeal.key(apiSecret: secret, idempotencyKey: idemKey)
         switch try await storage.idempotency.claim(scope, apiKey: apiKey.key, key: idemKey, requestHash: hash) {
         case .mismatch:
             throw APIError(.conflict, "conflict", "This Idempotency-Key was used with a different request.", details: [FieldIssue(field: "Idempotency-Key", message: "was used with a different request body")])
         case .inProgress:
             throw APIError(.conflict, "conflict", "A request with this Idempotency-Key is still being processed.", details: [FieldIssue(field: "Idempotency-Key", message: "request in progress")])
-        case .replay(let status, let contentType, let body):
+        case .replay(let status, let contentType, let sealed):
+            guard let body = IdempotentResponseSeal.open(sealed, with: sealKey) else {
+                throw APIError(.conflict, "conflict", "This Idempotency-Key was used with a different request.", details: [FieldIssue(field: "Idempotency-Key", message: "was used with a different request body")])
+            }
             var headers: HTTPFields = [:]
             if let contentType { headers[.contentType] = contentType }
             headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
@@ -55,7 +62,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
                 }
                 let errorResponse = RequestIdMiddleware.errorResponse(apiError, requestId: context.requestId)
                 try await storage.idempotency.complete(apiKey: apiKey.key, key: idemKey, status: Int(apiError.status.code), contentType: "application/json; charset=utf-8",
-                                                       body: JSONResponse.bytes(Self.errorJSON(apiError, requestId: context.requestId)))
+                                                       body: try IdempotentResponseSeal.seal(JSONResponse.bytes(Self.errorJSON(apiError, requestId: context.requestId)), with: sealKey))
                 return errorResponse
             }
             let collector = BodyCollector()
@@ -63,7 +70,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
             try await response.body.write(CollectingWriter(collector: collector))
             let bytes = collector.bytes
             replay.body = .init(byteBuffer: ByteBuffer(bytes: bytes))
-            try await storage.idempotency.complete(apiKey: apiKey.key, key: idemKey, status: Int(response.status.code), contentType: response.headers[.contentType], body: bytes)
+            try await storage.idempotency.complete(apiKey: apiKey.key, key: idemKey, status: Int(response.status.code), contentType: response.headers[.contentType],
+                                                   body: try IdempotentResponseSeal.seal(bytes, with: sealKey))
             return replay
         }
     }

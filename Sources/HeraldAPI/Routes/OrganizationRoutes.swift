@@ -65,9 +65,9 @@ struct OrganizationRoutes {
             if reason == nil || reason!.trimmingCharacters(in: .whitespaces).isEmpty { issues.add("reason", "is required") } else if reason!.count > 500 { issues.add("reason", "must be at most 500 characters") }
             try issues.throwIfAny()
             let scope = try context.scope()
-            let org = try await storage.organizations.get(scope)
-            if org.creditBalance + amount! < 0 { throw ValidationError(field: "amount", message: "would make the balance negative") }
-            let balance = try await storage.organizations.addCredits(scope, amount: amount!, reason: reason!)
+            guard let balance = try await storage.organizations.addCredits(scope, amount: amount!, reason: reason!, floor: amount! < 0 ? 0 : nil) else {
+                throw ValidationError(field: "amount", message: "would make the balance negative")
+            }
             return JSONResponse.make(.object(["creditBalance": .int(balance)]))
         }
         api.get("organization/credits/ledger") { request, context in

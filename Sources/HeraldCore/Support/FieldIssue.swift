@@ -24,6 +24,11 @@ public struct ValidationError: Error, Sendable, Hashable {
     }
 }
 
+extension ValidationError: CustomStringConvertible {
+    /// `field: message; …`, as a command line or a log shows it.
+    public var description: String { issues.map { "\($0.field): \($0.message)" }.joined(separator: "; ") }
+}
+
 /// Collects field issues while a validator walks a request, so that every rule runs and every
 /// failure is reported together.
 public struct IssueCollector: Sendable {

@@ -23,17 +23,24 @@ public struct IdempotencyStore: Sendable {
             let now = Clock.nowMillis()
             try await c.execute("DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? AND created_at < ?",
                                 [.int(apiKey), .text(key), .int(now - Self.retentionMillis)])
-            if let row = try await c.queryOne("SELECT request_hash, status_code, content_type, response_body FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ?",
-                                              [.int(apiKey), .text(key)]) {
+            func existing() async throws -> Claim? {
+                guard let row = try await c.queryOne("SELECT request_hash, status_code, content_type, response_body FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ?",
+                                                     [.int(apiKey), .text(key)]) else { return nil }
                 if row.text(0) != requestHash { return .mismatch }
                 guard let status = row.optionalInt(1) else { return .inProgress }
                 let body: [UInt8]
                 if case .blob(let b) = row[3] { body = b } else { body = Array(row.text(3).utf8) }
                 return .replay(status: Int(status), contentType: row.optionalText(2), body: body)
             }
-            try await c.execute("INSERT INTO idempotency_keys (org_id, api_key_id, idem_key, request_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                                [.int(scope.key), .int(apiKey), .text(key), .text(requestHash), .int(now)])
-            return .claimed
+            if let claim = try await existing() { return claim }
+            // Requests with one key racing each other (PostgreSQL, several connections): one
+            // inserts, the others find its row once it is committed and get what it says.
+            let inserted = try await c.execute("""
+                INSERT INTO idempotency_keys (org_id, api_key_id, idem_key, request_hash, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """, [.int(scope.key), .int(apiKey), .text(key), .text(requestHash), .int(now)])
+            if inserted == 1 { return .claimed }
+            return try await existing() ?? .inProgress
         }
     }
 

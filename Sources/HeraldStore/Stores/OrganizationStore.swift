@@ -79,10 +79,19 @@ public struct OrganizationStore: Sendable {
             if let v = s.name { set("name", .text(v)) }
             if let v = s.timezone { set("timezone", .text(v)) }
             if let v = s.defaultCountry { set("default_country", .text(v)) }
+            // The default sender is also its channel's `is_default` sender, the one campaigns
+            // without a `senderId` send from (`SenderStore.defaultSender`): both change together.
             switch s.defaultSenderId {
             case .unchanged: break
-            case .clear: set("default_sender_uuid", .null)
-            case .set(let v): set("default_sender_uuid", .text(v))
+            case .clear:
+                set("default_sender_uuid", .null)
+                try await c.execute("UPDATE senders SET is_default = 0 WHERE org_id = ? AND channel = 'text'", [.int(scope.key)])
+            case .set(let v):
+                set("default_sender_uuid", .text(v.lowercased()))
+                try await c.execute("""
+                    UPDATE senders SET is_default = CASE WHEN uuid = ? THEN 1 ELSE 0 END
+                    WHERE org_id = ? AND channel = (SELECT s.channel FROM senders s WHERE s.org_id = ? AND s.uuid = ?)
+                    """, [.text(v.lowercased()), .int(scope.key), .int(scope.key), .text(v.lowercased())])
             }
             if let v = s.billingMode { set("billing_mode", .text(v.rawValue)) }
             if let v = s.quietHoursStart { set("quiet_start", .text(v)) }
@@ -101,10 +110,18 @@ public struct OrganizationStore: Sendable {
 
     // MARK: credits
 
-    /// Adds (or, when negative, removes) credits and writes a ledger entry; returns the new balance.
-    public func addCredits(_ scope: OrganizationScope, amount: Int64, reason: String, campaignId: String? = nil) async throws -> Int64 {
+    /// Adds (or, when negative, removes) credits and writes a ledger entry; returns the new
+    /// balance. With a `floor`, a change that would take the balance below it changes nothing
+    /// and returns nil: the test and the change are one statement, so removals running side by
+    /// side cannot overdraw the balance between a check and a write.
+    @discardableResult
+    public func addCredits(_ scope: OrganizationScope, amount: Int64, reason: String, campaignId: String? = nil, floor: Int64? = nil) async throws -> Int64? {
         try await db.transaction { c in
-            guard let row = try await c.queryOne("UPDATE organizations SET credit_balance = credit_balance + ? WHERE id = ? RETURNING credit_balance", [.int(amount), .int(scope.key)]) else {
+            let guardSQL = floor == nil ? "" : " AND credit_balance + ? >= ?"
+            let guardBinds: [SQLValue] = floor.map { [.int(amount), .int($0)] } ?? []
+            guard let row = try await c.queryOne("UPDATE organizations SET credit_balance = credit_balance + ? WHERE id = ?\(guardSQL) RETURNING credit_balance",
+                                                 [.int(amount), .int(scope.key)] + guardBinds) else {
+                if floor != nil, try await c.queryOne("SELECT 1 FROM organizations WHERE id = ?", [.int(scope.key)]) != nil { return nil }
                 throw StoreError.notFound("organization")
             }
             let balance = row.int(0)
@@ -150,6 +167,17 @@ public struct OrganizationStore: Sendable {
     }
 
     /// Stores a key (the given secret, or a new one) and returns the record and the secret.
+    /// Why an operator-chosen API key (`HERALD_BOOTSTRAP_API_KEY`) is unusable, or nil: it must
+    /// be as hard to guess as a generated one, and its first 7 characters are kept in the clear
+    /// as its visible `prefix`, so a short key would be shown whole.
+    public static func chosenKeyProblem(_ secret: String) -> String? {
+        guard secret.count >= 32 else { return "must be at least 32 characters (a generated key has 43)" }
+        guard secret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+            return "may only hold ASCII letters, digits, '_' and '-'"
+        }
+        return nil
+    }
+
     public func createKey(_ scope: OrganizationScope, name: String, role: APIKeyRole, secret: String? = nil) async throws -> (APIKey, String) {
         let secret = secret ?? Self.generateKey()
         let now = Clock.nowMillis()
