@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+@testable import HeraldAPI
 import HeraldCore
 import HeraldTestSupport
 import Testing
@@ -163,7 +164,7 @@ struct ConventionsTests {
             let jsonWrites = Self.writes.filter { $0.2 != nil }
             for (method, path, _, _) in jsonWrites {
                 let uri = Self.fill(path, ids)
-                for bad in ["{", "[1,2]", "\"text\"", "", "{\"a\":}", "null"] {
+                for bad in ["{", "[1,2]", "\"text\"", "", "{\"a\":}", "null", "{\"name\":\"x\",}", "{\"tags\":[\"a\" ,\n]}"] {
                     let r = try await t.call(method, uri, body: bad)
                     #expect(r.status == .badRequest, "\(method) \(uri) with \(bad): \(r.text)")
                     #expect(r.error == "invalid_request")
@@ -181,6 +182,14 @@ struct ConventionsTests {
                 (.post, "/api/organization/credits", #"{"amount":"5","reason":1}"#, ["amount", "reason"]),
                 (.post, "/api/organization/credits", #"{"amount":1.5,"reason":"r"}"#, ["amount"]),
                 (.post, "/api/api-keys", #"{"name":[],"role":1}"#, ["name", "role"]),
+                // A wrong type and broken rules together: every failing field is listed.
+                (.patch, "/api/organization", #"{"name":5,"timezone":"Mars/X","billingMode":"free"}"#, ["name", "timezone", "billingMode"]),
+                (.post, "/api/organization/credits", #"{"amount":"x","reason":""}"#, ["amount", "reason"]),
+                (.post, "/api/contacts", #"{"firstName":true,"phone":"12","timezone":"Mars/X"}"#, ["firstName", "phone", "timezone"]),
+                (.post, "/api/lists", #"{"name":1,"description":"\#(String(repeating: "d", count: 2001))"}"#, ["name", "description"]),
+                (.post, "/api/segments", #"{"name":7,"filter":{"tagsLogic":"XOR"}}"#, ["name", "filter.tagsLogic"]),
+                (.post, "/api/senders", #"{"address":1,"maxPerSecond":-1}"#, ["address", "maxPerSecond", "provider"]),
+                (.post, "/api/api-keys", #"{"name":[],"role":"root"}"#, ["name", "role"]),
             ]
             for (method, path, body, fields) in cases {
                 let r = try await t.call(method, Self.fill(path, ids), body: body)
@@ -393,5 +402,16 @@ struct ConventionsTests {
             #expect(r.status == .notFound)
             #expect(r.json.keys == Shape.error)
         }
+    }
+}
+
+@Suite("Strict JSON")
+struct StrictJSONTests {
+    @Test("a comma before } or ] outside strings is malformed; inside strings it is text", arguments: [
+        (#"{"a":1,}"#, true), ("[1, 2 ,\t\r\n]", true), (#"{"a":{"b":[1,]}}"#, true),
+        (#"{"a":",}"}"#, false), (#"{"a":"\",]"}"#, false), (#"{"a":"x\\",}"#, true), (#"{"a":[1,2],"b":{}}"#, false),
+    ])
+    func trailingComma(body: String, trailing: Bool) {
+        #expect(RequestFields.hasTrailingComma(Data(body.utf8)) == trailing)
     }
 }

@@ -12,8 +12,7 @@ struct ListRoutes {
             var fields = try await RequestFields.read(request, context: context)
             let name = fields.string("name")
             let description = fields.string("description")
-            try fields.throwIfTypeIssues()
-            try Self.validate(name: name, required: true, description: description)
+            try fields.finish(Self.validate(name: name, required: true, description: description))
             let list = try await storage.lists.create(try context.scope(), name: name!.trimmingCharacters(in: .whitespaces), description: description)
             return JSONResponse.make(Present.list(list), status: .created)
         }
@@ -36,8 +35,7 @@ struct ListRoutes {
             var fields = try await RequestFields.read(request, context: context)
             let name = fields.string("name")
             let description = fields.update("description")
-            try fields.throwIfTypeIssues()
-            try Self.validate(name: name, required: false, description: description.valueOrNil)
+            try fields.finish(Self.validate(name: name, required: false, description: description.valueOrNil))
             return JSONResponse.make(Present.list(try await storage.lists.update(scope, id: id, name: name?.trimmingCharacters(in: .whitespaces), description: description)))
         }
         api.delete("lists/:id") { _, context in
@@ -102,7 +100,7 @@ struct ListRoutes {
         }
     }
 
-    static func validate(name: String?, required: Bool, description: String?) throws {
+    static func validate(name: String?, required: Bool, description: String?) -> IssueCollector {
         var issues = IssueCollector()
         if let name {
             let t = name.trimmingCharacters(in: .whitespaces)
@@ -111,7 +109,7 @@ struct ListRoutes {
             issues.add("name", "is required")
         }
         if let description, description.count > 2000 { issues.add("description", "must be at most 2000 characters") }
-        try issues.throwIfAny()
+        return issues
     }
 }
 
@@ -132,11 +130,10 @@ struct SegmentRoutes {
             try context.require(.write)
             var fields = try await RequestFields.read(request, context: context)
             let name = fields.string("name")
-            try fields.throwIfTypeIssues()
             var issues = IssueCollector()
             if name == nil || name!.trimmingCharacters(in: .whitespaces).isEmpty || name!.count > 200 { issues.add("name", "is required, 1 to 200 characters") }
             let filter = Self.filter(fields.raw("filter"), required: true, into: &issues)
-            try issues.throwIfAny()
+            try fields.finish(issues)
             let scope = try context.scope()
             let segment = try await storage.segments.create(scope, name: name!.trimmingCharacters(in: .whitespaces), filterJSON: Self.encode(filter!))
             return JSONResponse.make(Present.segment(segment, contactCount: try await count(scope, filter!)), status: .created)
@@ -177,11 +174,10 @@ struct SegmentRoutes {
             _ = try await storage.segments.get(scope, id: id)
             var fields = try await RequestFields.read(request, context: context)
             let name = fields.string("name")
-            try fields.throwIfTypeIssues()
             var issues = IssueCollector()
             if let name, name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 { issues.add("name", "must be 1 to 200 characters") }
             let filter = Self.filter(fields.raw("filter"), required: false, into: &issues)
-            try issues.throwIfAny()
+            try fields.finish(issues)
             let s = try await storage.segments.update(scope, id: id, name: name?.trimmingCharacters(in: .whitespaces), filterJSON: filter.map(Self.encode))
             return JSONResponse.make(Present.segment(s, contactCount: try await count(scope, json: s.filterJSON)))
         }

@@ -25,7 +25,6 @@ struct OrganizationRoutes {
             let quiet = fields.objectValue("quietHours")
             s.optOutConfirmation = fields.string("optOutConfirmation")
             s.helpResponse = fields.string("helpResponse")
-            try fields.throwIfTypeIssues()
             if let n = s.name, n.trimmingCharacters(in: .whitespaces).isEmpty || n.count > 200 { issues.add("name", "must be 1 to 200 characters") }
             if let tz = s.timezone, TimeZone(identifier: tz) == nil { issues.add("timezone", "must be an IANA time zone such as America/New_York") }
             if let c = s.defaultCountry, !PhoneNumbersSupport.isRegion(c) { issues.add("defaultCountry", "must be an ISO 3166 country code such as US") }
@@ -51,7 +50,7 @@ struct OrganizationRoutes {
             if case .set(let senderId) = s.defaultSenderId {
                 if (try? await storage.senders.get(scope, id: senderId)) == nil { issues.add("defaultSenderId", "no such sender in this organization") }
             }
-            try issues.throwIfAny()
+            try fields.finish(issues)
             return JSONResponse.make(Present.organization(try await storage.organizations.update(scope, s)))
         }
         api.post("organization/credits") { request, context in
@@ -59,11 +58,10 @@ struct OrganizationRoutes {
             var fields = try await RequestFields.read(request, context: context)
             let amount = fields.integer("amount")
             let reason = fields.string("reason")
-            try fields.throwIfTypeIssues()
             var issues = IssueCollector()
             if amount == nil { issues.add("amount", "is required") } else if amount == 0 || abs(amount!) > 1_000_000_000 { issues.add("amount", "must be a non-zero whole number of at most 1,000,000,000 in size") }
             if reason == nil || reason!.trimmingCharacters(in: .whitespaces).isEmpty { issues.add("reason", "is required") } else if reason!.count > 500 { issues.add("reason", "must be at most 500 characters") }
-            try issues.throwIfAny()
+            try fields.finish(issues)
             let scope = try context.scope()
             guard let balance = try await storage.organizations.addCredits(scope, amount: amount!, reason: reason!, floor: amount! < 0 ? 0 : nil) else {
                 throw ValidationError(field: "amount", message: "would make the balance negative")
@@ -83,12 +81,11 @@ struct OrganizationRoutes {
             var fields = try await RequestFields.read(request, context: context)
             let name = fields.string("name")
             let role = fields.string("role")
-            try fields.throwIfTypeIssues()
             var issues = IssueCollector()
             if name == nil || name!.trimmingCharacters(in: .whitespaces).isEmpty || name!.count > 200 { issues.add("name", "is required, 1 to 200 characters") }
             let parsedRole = role.flatMap(APIKeyRole.init(rawValue:))
             if parsedRole == nil { issues.add("role", "must be one of read, write, admin") }
-            try issues.throwIfAny()
+            try fields.finish(issues)
             let (key, secret) = try await storage.organizations.createKey(try context.scope(), name: name!, role: parsedRole!)
             return JSONResponse.make(Present.apiKey(key, secret: secret), status: .created)
         }

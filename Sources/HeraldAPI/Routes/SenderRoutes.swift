@@ -68,7 +68,6 @@ struct SenderRoutes {
             let provider = fields.string("provider")
             let isDefault = fields.bool("isDefault") ?? false
             let mps = fields.number("maxPerSecond")
-            try fields.throwIfTypeIssues()
             var issues = IssueCollector()
             let channel = Channel(rawValue: channelText)
             if channel == nil { issues.add("channel", "must be one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))") }
@@ -80,7 +79,7 @@ struct SenderRoutes {
                 issues.add("provider", "names no configured provider (configured: \(providerNames.sorted().joined(separator: ", ")))")
             }
             if let mps, !(mps > 0 && mps <= 100_000) { issues.add("maxPerSecond", "must be greater than 0 and at most 100000") }
-            try issues.throwIfAny()
+            try fields.finish(issues)
             let sender = try await storage.senders.create(scope, SenderStore.Input(
                 channel: channel!, address: normalized!, type: Self.type(channel: channel!, address: normalized!), label: label,
                 provider: provider!, isDefault: isDefault, maxPerSecond: mps ?? 10))
@@ -108,7 +107,6 @@ struct SenderRoutes {
             let provider = fields.string("provider")
             let isDefault = fields.bool("isDefault")
             let mps = fields.number("maxPerSecond")
-            try fields.throwIfTypeIssues()
             var issues = IssueCollector()
             var ch = SenderStore.Changes()
             if fields.has("channel"), fields.raw("channel") != .string(current.channel.rawValue) { issues.add("channel", "cannot be changed; create a new sender") }
@@ -126,7 +124,7 @@ struct SenderRoutes {
             if let mps, !(mps > 0 && mps <= 100_000) { issues.add("maxPerSecond", "must be greater than 0 and at most 100000") }
             ch.maxPerSecond = mps
             ch.isDefault = isDefault
-            try issues.throwIfAny()
+            try fields.finish(issues)
             return JSONResponse.make(Present.sender(try await storage.senders.update(scope, id: id, ch)))
         }
         api.delete("senders/:id") { _, context in

@@ -64,7 +64,6 @@ enum ContactInput {
             }
             ch.customFields = values
         }
-        try fields.throwIfTypeIssues()
         if let phoneText {
             switch phone(phoneText, defaultCountry: defaultCountry) {
             case .success(let number):
@@ -77,7 +76,7 @@ enum ContactInput {
         } else if fields.has("phone") {
             issues.add("phone", "cannot be removed")
         }
-        try issues.throwIfAny()
+        try fields.finish(issues)
         return ch
     }
 }

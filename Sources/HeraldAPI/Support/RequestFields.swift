@@ -22,6 +22,7 @@ public struct RequestFields {
 
     public static func parse(_ data: Data) throws -> RequestFields {
         guard !data.isEmpty else { throw APIError.invalidRequest("The request body must be a JSON object.") }
+        guard !hasTrailingComma(data) else { throw APIError.invalidRequest("The request body is not valid JSON: a comma ends an object or array.") }
         let value: FilterJSON
         do {
             value = try JSONDecoder().decode(FilterJSON.self, from: data)
@@ -37,6 +38,26 @@ public struct RequestFields {
             throw APIError.invalidRequest("Text may not contain the NUL character (U+0000).", details: nulFields)
         }
         return RequestFields(object: object)
+    }
+
+    /// Foundation's JSON reader accepts a comma before `}` or `]`, which RFC 8259 §4–5 does
+    /// not: found outside strings here so that such a body is the 400 it is everywhere else.
+    static func hasTrailingComma(_ data: Data) -> Bool {
+        var inString = false, escaped = false, afterComma = false
+        for byte in data {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): if afterComma { return true }
+            case UInt8(ascii: "\""): inString = true
+            default: break
+            }
+            afterComma = byte == UInt8(ascii: ",")
+        }
+        return false
     }
 
     /// Reports every string or key holding U+0000, which no text column can store (PostgreSQL
@@ -139,6 +160,18 @@ public struct RequestFields {
     public func raw(_ key: String) -> FilterJSON? { object[key] }
 
     /// Throws 400 `invalid_request` listing every wrong type.
+    /// Ends a request's validation: wrong types (400 `invalid_request`) and broken rules (422)
+    /// are reported together, so `details` lists every failing field (API.md §1). With any wrong
+    /// type it is a 400 listing those fields and every rule the other fields break; else the
+    /// rules' 422.
+    public func finish(_ issues: IssueCollector) throws {
+        if !typeIssues.isEmpty {
+            let typed = Set(typeIssues.map(\.field))
+            throw APIError.invalidRequest("Some fields have the wrong type.", details: typeIssues + issues.issues.filter { !typed.contains($0.field) })
+        }
+        try issues.throwIfAny()
+    }
+
     public func throwIfTypeIssues() throws {
         if !typeIssues.isEmpty {
             throw APIError.invalidRequest("Some fields have the wrong type.", details: typeIssues)
