@@ -235,6 +235,19 @@ struct ConventionsTests {
                 let both = try await t.get("\(path)?limit=0&cursor=zz")
                 #expect(Set(both.fields) == ["limit", "cursor"], "\(path)")
             }
+            // A real cursor of one list is not a cursor of another, nor of another sort.
+            let keysPage = try await t.get("/api/api-keys?limit=1")
+            let keysCursor = try #require(keysPage.header("X-Next-Cursor"))
+            #expect(try await t.get("/api/api-keys?limit=1&cursor=\(keysCursor)").status == .ok)
+            for path in lists.map({ Self.fill($0, ids) }) where path != "/api/api-keys" {
+                let r = try await t.get("\(path)?cursor=\(keysCursor)")
+                #expect(r.status == .badRequest && r.fields == ["cursor"], "\(path): \(r.text)")
+            }
+            _ = try await t.contact(#"{"phone":"+19195550177"}"#)
+            let contactsCursor = try #require(try await t.get("/api/contacts?limit=1").json["nextCursor"]?.string)
+            #expect(try await t.get("/api/contacts?limit=1&cursor=\(contactsCursor)").status == .ok)
+            #expect(try await t.get("/api/contacts?limit=1&sort=created_at&cursor=\(contactsCursor)").fields == ["cursor"])
+            #expect(try await t.get("/api/lists/\(ids["list"] ?? "")/contacts?cursor=\(contactsCursor)").fields == ["cursor"])
         }
     }
 

@@ -23,7 +23,7 @@ struct CampaignRoutes {
             let search = q.string("search")
             try q.throwIfIssues()
             let (items, last) = Paging.split(try await storage.campaigns.list(try context.scope(), status: status, search: search, before: cursor?.intKey, limit: limit + 1), limit: limit)
-            return Paging.bareArray(items.map { CampaignPresenter.campaign($0) }, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
+            return Paging.bareArray(items.map { CampaignPresenter.campaign($0) }, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) }, request: request)
         }
         api.post("campaigns") { request, context in
             try context.require(.write)

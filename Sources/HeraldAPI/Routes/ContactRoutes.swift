@@ -28,7 +28,7 @@ struct ContactRoutes {
         }
         api.get("contacts") { request, context in
             let scope = try context.scope()
-            return try await Paging.contacts(storage, scope, try await listQuery(request, scope: scope))
+            return try await Paging.contacts(storage, scope, try await listQuery(request, scope: scope), request: request)
         }
         api.get("contacts/export") { request, context in
             let scope = try context.scope()
@@ -128,7 +128,7 @@ struct ContactRoutes {
             let after: String? = if case .text(let tag) = cursor?.id { tag } else { nil }
             let (tags, last) = Paging.split(try await storage.contacts.tags(try context.scope(), after: after, limit: limit + 1), limit: limit)
             return Paging.bareArray(tags.map { .object(["name": .string($0.name), "contactCount": .int($0.contactCount)]) },
-                                    last: last.map { KeysetCursor(sortValue: 0, id: .text($0.name)) })
+                                    last: last.map { KeysetCursor(sortValue: 0, id: .text($0.name)) }, request: request)
         }
     }
 

@@ -22,7 +22,7 @@ struct ListRoutes {
             let cursor = q.cursor()
             try q.throwIfIssues()
             let (lists, last) = Paging.split(try await storage.lists.all(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
-            return Paging.bareArray(lists.map(Present.list), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
+            return Paging.bareArray(lists.map(Present.list), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) }, request: request)
         }
         api.get("lists/:id") { _, context in
             JSONResponse.make(Present.list(try await storage.lists.get(try context.scope(), id: try context.parameters.require("id"))))
@@ -96,7 +96,7 @@ struct ListRoutes {
             var filter = ContactFilter()
             filter.listIds = [UUID(uuidString: id)!]
             query.apply(filter, dialect: storage.db.dialect)
-            return try await Paging.contacts(storage, scope, query)
+            return try await Paging.contacts(storage, scope, query, request: request)
         }
     }
 
@@ -147,7 +147,7 @@ struct SegmentRoutes {
             let (segments, last) = Paging.split(try await storage.segments.all(scope, before: cursor?.intKey, limit: limit + 1), limit: limit)
             var items: [JSON] = []
             for s in segments { items.append(Present.segment(s, contactCount: try await count(scope, json: s.filterJSON))) }
-            return Paging.bareArray(items, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
+            return Paging.bareArray(items, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) }, request: request)
         }
         api.post("segments/preview") { request, context in
             let fields = try await RequestFields.read(request, context: context)
@@ -198,7 +198,7 @@ struct SegmentRoutes {
             query.includeTotal = q.bool("includeTotal") ?? false
             try q.throwIfIssues()
             query.apply(try Self.decode(s.filterJSON), dialect: storage.db.dialect)
-            return try await Paging.contacts(storage, scope, query)
+            return try await Paging.contacts(storage, scope, query, request: request)
         }
     }
 

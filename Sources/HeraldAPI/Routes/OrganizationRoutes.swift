@@ -74,7 +74,7 @@ struct OrganizationRoutes {
             let cursor = q.cursor()
             try q.throwIfIssues()
             let (entries, last) = Paging.split(try await storage.organizations.ledger(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
-            return Paging.bareArray(entries.map(Present.ledger), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
+            return Paging.bareArray(entries.map(Present.ledger), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) }, request: request)
         }
         api.post("api-keys") { request, context in
             try context.require(.admin)
@@ -96,7 +96,7 @@ struct OrganizationRoutes {
             let cursor = q.cursor()
             try q.throwIfIssues()
             let (keys, last) = Paging.split(try await storage.organizations.listKeys(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
-            return Paging.bareArray(keys.map { Present.apiKey($0) }, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
+            return Paging.bareArray(keys.map { Present.apiKey($0) }, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) }, request: request)
         }
         api.delete("api-keys/:id") { _, context in
             try context.require(.admin)
@@ -130,26 +130,26 @@ enum Paging {
     }
 
     /// A bare JSON array with the next cursor in `X-Next-Cursor`.
-    static func bareArray(_ items: [JSON], last: KeysetCursor?) -> Response {
+    static func bareArray(_ items: [JSON], last: KeysetCursor?, request: Request) -> Response {
         var headers: HTTPFields = [:]
-        if let last { headers[.nextCursor] = last.encoded }
+        if let last { headers[.nextCursor] = last.encoded(list: request.cursorList) }
         return JSONResponse.make(.array(items), headers: headers)
     }
 
     /// A page of contacts as `{data, nextCursor, total?}`: `query` read with one row more than
     /// its limit (`split`), the cursor after the last contact in the query's sort.
-    static func contacts(_ storage: Storage, _ scope: OrganizationScope, _ query: ContactListQuery) async throws -> Response {
+    static func contacts(_ storage: Storage, _ scope: OrganizationScope, _ query: ContactListQuery, request: Request) async throws -> Response {
         var probe = query
         probe.limit += 1
         let (rows, total) = try await storage.contacts.list(scope, probe)
         let (contacts, last) = split(rows, limit: query.limit)
         let next = last.map { KeysetCursor(sortValue: query.sort == .createdAt ? $0.createdAt : $0.updatedAt, id: $0.key) }
-        return envelope(contacts.map { Present.contact($0) }, next: next, total: total)
+        return envelope(contacts.map { Present.contact($0) }, next: next, total: total, request: request)
     }
 
     /// `{data, nextCursor}` with an optional `total`.
-    static func envelope(_ items: [JSON], next: KeysetCursor?, total: Int64?) -> Response {
-        var o: [String: JSON] = ["data": .array(items), "nextCursor": next.map { .string($0.encoded) } ?? .null]
+    static func envelope(_ items: [JSON], next: KeysetCursor?, total: Int64?, request: Request) -> Response {
+        var o: [String: JSON] = ["data": .array(items), "nextCursor": next.map { .string($0.encoded(list: request.cursorList)) } ?? .null]
         if let total { o["total"] = .int(total) }
         return JSONResponse.make(.object(o))
     }

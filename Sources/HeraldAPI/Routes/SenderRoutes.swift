@@ -91,7 +91,7 @@ struct SenderRoutes {
             let cursor = q.cursor()
             try q.throwIfIssues()
             let (senders, last) = Paging.split(try await storage.senders.all(try context.scope(), before: cursor?.intKey, limit: limit + 1), limit: limit)
-            return Paging.bareArray(senders.map(Present.sender), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) })
+            return Paging.bareArray(senders.map(Present.sender), last: last.map { KeysetCursor(sortValue: 0, id: $0.key) }, request: request)
         }
         api.get("senders/:id") { _, context in
             JSONResponse.make(Present.sender(try await storage.senders.get(try context.scope(), id: try context.parameters.require("id"))))

@@ -27,7 +27,7 @@ struct SimulatorRoutes {
             guard let simulator else { throw APIError.notFound("simulator") }
             let (messages, last) = Paging.split(try await simulator.messages(organizationId: scope.id, to: to, limit: limit + 1, after: after), limit: limit)
             let next = last.map { KeysetCursor(sortValue: $0.sequence, id: $0.sequence) }
-            return Paging.envelope(messages.map(Self.present), next: next, total: nil)
+            return Paging.envelope(messages.map(Self.present), next: next, total: nil, request: request)
         }
     }
 

@@ -221,7 +221,7 @@ public struct QueryParameters {
 
     public mutating func cursor() -> KeysetCursor? {
         guard let s = string("cursor"), !s.isEmpty else { return nil }
-        guard let c = KeysetCursor(encoded: s) else {
+        guard let c = KeysetCursor(encoded: s, list: request.cursorList) else {
             issues.append(FieldIssue(field: "cursor", message: "is not a cursor this server issued"))
             return nil
         }
@@ -247,5 +247,14 @@ extension KeysetCursor {
     var intKey: Int64? {
         if case .int64(let k) = id { return k }
         return nil
+    }
+}
+
+extension Request {
+    /// What a cursor of this request's list is bound to (`KeysetCursor`): the path (which names
+    /// the list, and the list or segment of a member list) and the sort, so a cursor of another
+    /// list or order is a 400 instead of a page from the wrong place.
+    var cursorList: String {
+        uri.path + "?sort=" + (uri.queryParameters.get("sort") ?? "")
     }
 }

@@ -4,10 +4,12 @@ import Foundation
 /// the id of the last row of a page, so the next page is `WHERE (sort, id) < (?, ?)`.
 ///
 /// Wire form: URL-safe base64 without padding (RFC 4648 §5) of
-/// `version(1) | idKind(1) | sortValue(8, big-endian) | id(8, 16 or the UTF-8 of a text key) | check(1)`, where
-/// `check` is an FNV-1a byte of the rest. It is not tamper-proof (a client can build one),
-/// only structurally validated: `init?(encoded:)` returns `nil` for anything malformed, which
-/// the API reports as 400 `invalid_request` on `cursor`.
+/// `version(1) | idKind(1) | sortValue(8, big-endian) | id(8, 16 or the UTF-8 of a text key) | check(8)`, where
+/// `check` is the 64-bit FNV-1a hash of the list the cursor belongs to and the rest. So a cursor
+/// is only good for the list (and sort) it was issued for: `init?(encoded:list:)` returns `nil`
+/// for anything malformed, altered or issued for another list, which the API reports as 400
+/// `invalid_request` on `cursor`. The check is not a secret MAC: a client that computes it can
+/// build a cursor, which only moves it within its own organization's list.
 public struct KeysetCursor: Sendable, Hashable {
     /// The tie-breaking id of the row.
     public enum ID: Sendable, Hashable {
@@ -22,9 +24,11 @@ public struct KeysetCursor: Sendable, Hashable {
     public static let maxTextBytes = 300
 
     /// The longest wire form: the base64 of the largest frame (a text key of `maxTextBytes`).
-    static let maxEncodedLength = ((2 + 8 + maxTextBytes + 1) * 4 + 2) / 3
+    static let maxEncodedLength = ((2 + 8 + maxTextBytes + checkLength) * 4 + 2) / 3
 
-    public static let currentVersion: UInt8 = 1
+    /// Version 2 binds the check to the list; version 1 cursors (a one-byte check) are refused.
+    public static let currentVersion: UInt8 = 2
+    static let checkLength = 8
 
     /// The sort column value of the last row (e.g. `updated_at` in epoch milliseconds).
     public var sortValue: Int64
@@ -43,8 +47,8 @@ public struct KeysetCursor: Sendable, Hashable {
         self.init(sortValue: sortValue, id: .uuid(id))
     }
 
-    /// The opaque string to hand to clients.
-    public var encoded: String {
+    /// The opaque string to hand to clients of `list` (the API uses the path and the sort).
+    public func encoded(list: String) -> String {
         var bytes: [UInt8] = [KeysetCursor.currentVersion]
         func append(_ value: Int64) {
             withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
@@ -66,15 +70,16 @@ public struct KeysetCursor: Sendable, Hashable {
             while key.utf8.count > KeysetCursor.maxTextBytes { key = key.dropLast() }
             bytes.append(contentsOf: key.utf8)
         }
-        bytes.append(KeysetCursor.check(bytes))
+        bytes.append(contentsOf: KeysetCursor.check(bytes, list: list))
         return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// Decodes a cursor; `nil` for anything that is not exactly a cursor this code wrote.
-    public init?(encoded: String) {
+    /// Decodes a cursor of `list`; `nil` for anything that is not exactly a cursor this code
+    /// wrote for that list.
+    public init?(encoded: String, list: String) {
         guard encoded.utf8.count <= Self.maxEncodedLength,
               encoded.utf8.allSatisfy({ byte in
                   (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
@@ -89,13 +94,14 @@ public struct KeysetCursor: Sendable, Hashable {
         guard bytes.count >= 2, bytes[0] == KeysetCursor.currentVersion else { return nil }
         let expectedCount: Int
         switch bytes[1] {
-        case 1: expectedCount = 2 + 8 + 8 + 1
-        case 2: expectedCount = 2 + 8 + 16 + 1
-        case 3 where bytes.count >= 2 + 8 + 1 && bytes.count <= 2 + 8 + KeysetCursor.maxTextBytes + 1: expectedCount = bytes.count
+        case 1: expectedCount = 2 + 8 + 8 + Self.checkLength
+        case 2: expectedCount = 2 + 8 + 16 + Self.checkLength
+        case 3 where bytes.count >= 2 + 8 + Self.checkLength && bytes.count <= 2 + 8 + KeysetCursor.maxTextBytes + Self.checkLength: expectedCount = bytes.count
         default: return nil
         }
+        let frameEnd = expectedCount - Self.checkLength
         guard bytes.count == expectedCount,
-              bytes[expectedCount - 1] == KeysetCursor.check(bytes[..<(expectedCount - 1)])
+              bytes[frameEnd...].elementsEqual(KeysetCursor.check(bytes[..<frameEnd], list: list))
         else { return nil }
         func int64(at offset: Int) -> Int64 {
             bytes[offset..<offset + 8].reduce(0) { ($0 << 8) | Int64($1) }
@@ -105,7 +111,7 @@ public struct KeysetCursor: Sendable, Hashable {
         if bytes[1] == 1 {
             id = .int64(int64(at: 10))
         } else if bytes[1] == 3 {
-            guard let text = String(validating: bytes[10..<(expectedCount - 1)], as: UTF8.self) else { return nil }
+            guard let text = String(validating: bytes[10..<frameEnd], as: UTF8.self) else { return nil }
             id = .text(text)
         } else {
             let u = Array(bytes[10..<26])
@@ -114,12 +120,16 @@ public struct KeysetCursor: Sendable, Hashable {
         }
         self.init(sortValue: sortValue, id: id)
         // Re-encoding must give back the same text (rejects non-canonical base64 tails).
-        guard self.encoded == encoded else { return nil }
+        guard self.encoded(list: list) == encoded else { return nil }
     }
 
-    static func check<C: Collection<UInt8>>(_ bytes: C) -> UInt8 {
-        var hash: UInt32 = 0x811C_9DC5
-        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
-        return UInt8(truncatingIfNeeded: hash ^ (hash >> 8) ^ (hash >> 16) ^ (hash >> 24))
+    /// FNV-1a (64-bit) of the list's UTF-8, a 0xFF separator (never in UTF-8) and the frame,
+    /// big-endian.
+    public static func check<C: Collection<UInt8>>(_ frame: C, list: String) -> [UInt8] {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in list.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3
+        for byte in frame { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return (0..<8).map { UInt8(truncatingIfNeeded: hash >> (56 - 8 * UInt64($0))) }
     }
 }
