@@ -71,6 +71,13 @@ struct ContactTests {
             #expect(r.json.keys == Shape.error)
             // Contact field names are not custom field names (removing one with null is allowed).
             #expect(Set(r.fields) == ["phone", "email", "timezone", "tags[0]", "customFields.bad name!", "customFields.Phone", "customFields.first_name"], "\(r.text)")
+            // A whole number JSON cannot carry exactly is refused, not stored changed; 2^53 - 1
+            // and fractions keep their digits.
+            let big = try await t.post("/api/contacts", #"{"phone":"+19195550166","customFields":{"id":12345678901234567890,"max":9007199254740991,"f":0.1}}"#)
+            #expect(big.status == .unprocessableContent && big.fields == ["customFields.id"], "\(big.text)")
+            let exact = try await t.post("/api/contacts", #"{"phone":"+19195550166","customFields":{"max":9007199254740991,"f":0.1,"neg":-42}}"#)
+            #expect(exact.json["customFields"] == .object(["max": .string("9007199254740991"), "f": .string("0.1"), "neg": .string("-42")]), "\(exact.text)")
+            #expect(try await t.delete("/api/contacts/\(exact.json["id"]?.string ?? "")").status == .noContent)
             let missing = try await t.post("/api/contacts", #"{"firstName":"Nobody"}"#)
             #expect(missing.status == .unprocessableContent)
             #expect(missing.fields == ["phone"])

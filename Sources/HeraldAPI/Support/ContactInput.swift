@@ -46,7 +46,15 @@ enum ContactInput {
             for (k, v) in custom.sorted(by: { $0.key < $1.key }) {
                 switch v {
                 case .string(let s): values[k] = s
-                case .number(let d): values[k] = d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+                case .number(let d):
+                    // Whole numbers print as integers while a JSON number holds them exactly
+                    // (±2^53, RFC 8259 §6); beyond that the digits were already lost in transit,
+                    // so the value is refused rather than stored changed.
+                    if d.rounded() == d && abs(d) >= 9_007_199_254_740_992 {
+                        issues.add("customFields.\(k)", "is a whole number beyond ±2^53, which JSON cannot carry exactly; send it as a string")
+                    } else {
+                        values[k] = d.rounded() == d ? String(Int64(d)) : String(d)
+                    }
                 case .bool(let b): values[k] = b ? "true" : "false"
                 case .null: values[k] = .some(nil)
                 default: issues.add("customFields.\(k)", "must be a string, number, boolean or null")
