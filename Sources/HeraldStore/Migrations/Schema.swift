@@ -363,5 +363,15 @@ public enum Schema {
         CREATE INDEX credit_holds_org ON credit_holds (org_id);
         CREATE INDEX credit_holds_owner ON credit_holds (owner)
         """),
+        // SQLite: the search index now holds folded text (`ContactSearchIndex.sync`). Entries
+        // written before hold the raw text, so the index is emptied and marks every contact as
+        // not indexed; the next search brings it up to date in bulk.
+        Migration(version: 7, name: "search index of folded text", sql: "", dialectStatements: [
+            .sqlite: [
+                "INSERT INTO contacts_search (contacts_search) VALUES ('delete-all')",
+                "DELETE FROM contacts_search_pending",
+                "UPDATE contacts_search_state SET last_id = 0",
+            ],
+        ]),
     ]
 }

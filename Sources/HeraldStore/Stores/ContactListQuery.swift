@@ -223,7 +223,8 @@ extension ContactListQuery {
                 var t = String.UnicodeScalarView()
                 t.append(contentsOf: chars[i..<(i + 3)])
                 let trigram = String(t)
-                if seen.insert(TextFolding.fold(trigram)).inserted { quoted.append("\"" + trigram.replacingOccurrences(of: "\"", with: "\"\"") + "\"") }
+                let folded = TextFolding.fold(trigram)
+                if seen.insert(folded).inserted { quoted.append("\"" + folded.replacingOccurrences(of: "\"", with: "\"\"") + "\"") }
             }
             return "(" + quoted.joined(separator: " AND ") + ")"
         }

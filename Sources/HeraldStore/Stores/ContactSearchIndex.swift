@@ -27,20 +27,24 @@ enum ContactSearchIndex {
 
     /// Removes the stale entries, indexes the changed and new contacts (a few µs each, in
     /// multi-row statements) and moves `last_id` to the newest contact. Run in a transaction.
+    /// The index holds the text folded by `herald_fold` (`TextFolding`), not as stored: FTS5's
+    /// own case folding stops at an older Unicode (it keeps `İ`, Cherokee and Georgian capitals),
+    /// and a search's trigrams, folded the same way, must find every row its folded LIKE
+    /// matches. A delete names exactly the folded values that were indexed.
     static func sync(_ c: any SQLConnection) async throws {
         let last = try await c.queryOne("SELECT last_id FROM contacts_search_state", [])?.int(0) ?? 0
         try await c.execute("""
             INSERT INTO contacts_search (contacts_search, rowid, first_name, last_name, email, phone)
-            SELECT 'delete', contact_id, first_name, last_name, email, phone FROM contacts_search_pending
+            SELECT 'delete', contact_id, herald_fold(first_name), herald_fold(last_name), herald_fold(email), phone FROM contacts_search_pending
             """, [])
         try await c.execute("""
             INSERT INTO contacts_search (rowid, first_name, last_name, email, phone)
-            SELECT c.id, c.first_name, c.last_name, c.email, c.phone FROM contacts_search_pending p JOIN contacts c ON c.id = p.contact_id
+            SELECT c.id, herald_fold(c.first_name), herald_fold(c.last_name), herald_fold(c.email), c.phone FROM contacts_search_pending p JOIN contacts c ON c.id = p.contact_id
             WHERE c.id <= ?
             """, [.int(last)])
         try await c.execute("""
             INSERT INTO contacts_search (rowid, first_name, last_name, email, phone)
-            SELECT id, first_name, last_name, email, phone FROM contacts WHERE id > ?
+            SELECT id, herald_fold(first_name), herald_fold(last_name), herald_fold(email), phone FROM contacts WHERE id > ?
             """, [.int(last)])
         try await c.execute("DELETE FROM contacts_search_pending", [])
         try await c.execute("UPDATE contacts_search_state SET last_id = (SELECT COALESCE(MAX(id), 0) FROM contacts)", [])
