@@ -51,7 +51,7 @@ public enum HeraldServer {
             }
         }
         return Application(
-            router: router,
+            responder: HeadResponder(base: router.buildResponder()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
             services: services,
             logger: logger

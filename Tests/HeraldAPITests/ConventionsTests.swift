@@ -200,6 +200,21 @@ struct ConventionsTests {
         }
     }
 
+    @Test("HEAD is GET without the body: same status, headers and authentication", arguments: TestEngine.available)
+    func head(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            for (path, status) in [("/healthz", HTTPResponse.Status.ok), ("/api/organization", .ok), ("/api/contacts?limit=1", .ok), ("/api/nowhere", .notFound)] {
+                let get = try await t.call(.get, path)
+                let head = try await t.call(.head, path)
+                #expect(get.status == status && head.status == status, "\(path)")
+                #expect(head.body.readableBytes == 0, "\(path)")
+                #expect(head.header("Content-Type") == get.header("Content-Type"), "\(path)")
+                #expect(head.header("X-Request-Id") != nil, "\(path)")
+            }
+            #expect(try await t.call(.head, "/api/organization", anonymous: true).status == .unauthorized)
+        }
+    }
+
     @Test("bodies over 1 MiB are 413 payload_too_large", arguments: TestEngine.available)
     func payloadTooLarge(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in
