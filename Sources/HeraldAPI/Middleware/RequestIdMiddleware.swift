@@ -36,6 +36,13 @@ struct RequestIdMiddleware: RouterMiddleware {
         Counter(label: "herald_http_requests_total", dimensions: [("method", request.method.rawValue), ("route", route), ("status", String(response.status.code))]).increment()
         Timer(label: "herald_http_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds)
             .recordInterval(since: start)
+        // An access line at debug level (HERALD_LOG_LEVEL=debug): the route pattern, never the
+        // path or query, which can hold phone numbers and search terms.
+        let elapsed = (ContinuousClock.now - start).components
+        context.logger.debug("request", metadata: [
+            "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
+            "ms": "\(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)",
+        ])
         return response
     }
 
