@@ -118,6 +118,11 @@ let package = Package(
         ),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "HeraldTestSupport"], swiftSettings: strict),
         .testTarget(
+            name: "HeraldCLITests",
+            dependencies: ["herald", "HeraldTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "HeraldAPITests",
             dependencies: [
                 "HeraldAPI", "HeraldStore", "HeraldCore", "HeraldEngine", "HeraldTestSupport",

@@ -5,8 +5,11 @@ import HeraldProviders
 import HeraldStore
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// Builds the HTTP application: routes, middleware and the services it runs beside.
 public enum HeraldServer {
@@ -35,10 +38,12 @@ public enum HeraldServer {
 
     /// The application with its background services: imports, and with `engine` the delivery
     /// engine and the providers that run as services (the simulator's receipt queue).
+    /// `onServerRunning` is called once the server is bound and accepting connections.
     public static func buildApplication(configuration: HeraldConfiguration, storage: Storage, logger: Logger,
                                         prometheus: PrometheusCollectorRegistry?,
                                         simulator: SimulatorProvider? = nil,
-                                        engine: DeliveryEngine? = nil) -> some ApplicationProtocol {
+                                        engine: DeliveryEngine? = nil,
+                                        onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         let imports = ImportService(storage: storage, logger: logger)
         let router = buildRouter(configuration: configuration, storage: storage, imports: imports, prometheus: prometheus,
                                  simulator: simulator, providers: engine?.providers)
@@ -54,6 +59,7 @@ public enum HeraldServer {
             responder: HeadResponder(base: router.buildResponder()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
             services: services,
+            onServerRunning: onServerRunning,
             logger: logger
         )
     }
@@ -89,10 +95,41 @@ public struct HeraldService: Service {
         }
         let (providers, simulator) = try HeraldServer.makeProviders(configuration: configuration, logger: logger)
         let engine = DeliveryEngine(storage: storage, providers: providers, configuration: configuration.delivery, logger: logger)
+        let bound = BoundFlag()
+        let logger = self.logger
+        let metadata: Logger.Metadata = ["database": "\(storage.db.dialect.rawValue)", "role": "\(configuration.role.rawValue)"]
         let app = HeraldServer.buildApplication(configuration: configuration, storage: storage, logger: logger, prometheus: prometheus,
-                                                simulator: simulator, engine: engine)
-        try await app.run()
+                                                simulator: simulator, engine: engine) { channel in
+            bound.set()
+            let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
+            logger.info("Herald listening", metadata: metadata.merging(["address": "\(address ?? "\(configuration.host):\(configuration.port)")"]) { $1 })
+        }
+        do {
+            try await app.run()
+        } catch where !bound.isSet {
+            let address = "\(configuration.host):\(configuration.port)"
+            switch error {
+            case is SocketAddressError.UnknownHost, is SocketAddressError: throw ListenError(address: address, reason: "unknown host or invalid address")
+            case let e as IOError: throw ListenError(address: address, reason: String(cString: strerror(e.errnoCode)).lowercased())
+            case is ChannelError, is NIOConnectionError: throw ListenError(address: address, reason: "\(error)")
+            default: throw error
+            }
+        }
     }
+}
+
+/// The server could not bind its address (an unknown host, a port in use, no permission).
+public struct ListenError: Error, Sendable, CustomStringConvertible {
+    public var address: String
+    public var reason: String
+    public var description: String { "cannot listen on \(address): \(reason)" }
+}
+
+/// Set once the server is bound.
+private final class BoundFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 extension HeraldServer {

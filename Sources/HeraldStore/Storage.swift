@@ -17,16 +17,19 @@ public struct Storage: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    /// Opens the database named by `url`: `sqlite://path`, a bare path, or `postgres://…`.
+    /// Opens the database named by `url`: `sqlite://path`, a bare path, or `postgres://…`
+    /// (see `DatabaseLocation`; an unsupported scheme is an error, not a file name).
     public static func open(url: String, logger: Logger = Logger(label: "herald.db")) throws -> any SQLDatabase {
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            return try PostgresDatabase(url: url, logger: logger)
+        try open(try DatabaseLocation(url: url), logger: logger)
+    }
+
+    /// Opens `location`: an SQLite file (created when missing) or a lazily connecting PostgreSQL
+    /// pool (whose `run()` must run beside its use).
+    public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "herald.db")) throws -> any SQLDatabase {
+        switch location {
+        case .sqlite(let path): try SQLiteDatabase(path: path)
+        case .postgres(let address): PostgresDatabase(address: address, logger: logger)
         }
-        var path = url
-        if path.hasPrefix("sqlite://") { path.removeFirst("sqlite://".count) }
-        if path.hasPrefix("sqlite:") { path.removeFirst("sqlite:".count) }
-        if path.isEmpty { path = "herald.db" }
-        return try SQLiteDatabase(path: path)
     }
 
     /// What the first start created, for printing once.

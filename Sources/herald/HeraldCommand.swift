@@ -19,25 +19,48 @@ struct HeraldCommand: AsyncParsableCommand {
 
 /// Options every command shares: where the database is and the config file.
 struct CommonOptions: ParsableArguments {
-    @Option(help: "Database URL: sqlite://herald.db (default) or postgres://user:password@host:port/db.")
+    @Option(help: "Database URL: sqlite://herald.db (default) or postgres://user:password@host:port/db (HERALD_DATABASE_URL).")
     var database: String?
 
     @Option(help: "JSON configuration file (HERALD_CONFIG).")
     var config: String?
 
-    func configuration() throws -> HeraldConfiguration {
+    /// The configuration from the file, the environment and these and `flags`, every value
+    /// validated (`HeraldConfiguration.load`).
+    func configuration(flags: [HeraldConfiguration.Setting: String] = [:]) throws -> HeraldConfiguration {
         let env = ProcessInfo.processInfo.environment
-        var c = HeraldConfiguration()
-        if let file = config ?? env["HERALD_CONFIG"] { try c.apply(file: file, environment: env) }
-        try c.apply(environment: env)
-        if let database { c.databaseURL = database }
-        return c
+        var flags = flags
+        if let database { flags[.database] = database }
+        let file = config ?? env["HERALD_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        return try HeraldConfiguration.load(flags: flags, environment: env, configFile: file)
     }
 }
 
-/// Runs `body` with an open database; PostgreSQL's pool runs beside it for the duration.
-func withDatabase<T: Sendable>(_ url: String, logger: Logger, _ body: @escaping @Sendable (Storage) async throws -> T) async throws -> T {
-    let db = try Storage.open(url: url, logger: logger)
+/// A command that cannot go on, with the reason for the operator.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// How long startup waits for PostgreSQL to answer before giving up.
+let databaseStartupTimeout: Duration = .seconds(10)
+
+/// Opens `location` and makes sure it can be used: with `mustExist`, an SQLite file that does not
+/// exist is an error instead of a new empty database; PostgreSQL must answer within
+/// `databaseStartupTimeout` (a missing database or refused login fails at once).
+func openDatabase(_ location: DatabaseLocation, mustExist: Bool, logger: Logger) async throws -> any SQLDatabase {
+    if mustExist, case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+        throw CommandFailure(description: "no Herald database at \(path); run `herald migrate --database \(location)` or `herald serve` first")
+    }
+    let db = try Storage.open(location, logger: logger)
+    if let pg = db as? PostgresDatabase { try await pg.checkReachable(timeout: databaseStartupTimeout) }
+    return db
+}
+
+/// Runs `body` with an open database (see `openDatabase`); PostgreSQL's pool runs beside it for
+/// the duration.
+func withDatabase<T: Sendable>(_ location: DatabaseLocation, mustExist: Bool = false, logger: Logger,
+                               _ body: @escaping @Sendable (Storage) async throws -> T) async throws -> T {
+    let db = try await openDatabase(location, mustExist: mustExist, logger: logger)
     guard let pg = db as? PostgresDatabase else {
         let result = try await body(Storage(db: db))
         await db.close()
@@ -56,9 +79,12 @@ func withDatabase<T: Sendable>(_ url: String, logger: Logger, _ body: @escaping 
     }
 }
 
-func printJSON(_ object: [String: String]) {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-    print(String(decoding: data, as: UTF8.self))
+/// Prints one JSON object line with the members in the given order.
+func printJSON(_ members: KeyValuePairs<String, String>) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    func encoded(_ s: String) -> String { (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\"" }
+    print("{" + members.map { "\(encoded($0.key)):\(encoded($0.value))" }.joined(separator: ",") + "}")
 }
 
 struct Serve: AsyncParsableCommand {
@@ -66,24 +92,22 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Address to listen on (HERALD_HOST).") var host: String?
-    @Option(help: "Port to listen on (HERALD_PORT).") var port: Int?
+    @Option(help: "Port to listen on, 1-65535 (HERALD_PORT).") var port: String?
     @Option(help: "all (default), api or worker.") var role: String?
     @Option(name: .customLong("public-url"), help: "Public base URL for links (HERALD_PUBLIC_URL).") var publicURL: String?
 
     func run() async throws {
-        var c = try common.configuration()
-        if let host { c.host = host }
-        if let port { c.port = port }
-        if let publicURL { c.publicURL = publicURL }
-        if let role {
-            guard let r = HeraldConfiguration.Role(rawValue: role) else { throw ValidationError("--role must be all, api or worker") }
-            c.role = r
-        }
+        var flags: [HeraldConfiguration.Setting: String] = [:]
+        flags[.host] = host
+        flags[.port] = port
+        flags[.role] = role
+        flags[.publicURL] = publicURL
+        let c = try common.configuration(flags: flags)
         var logger = Logger(label: "herald")
-        logger.logLevel = .info
+        logger.logLevel = c.logLevel
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let db = try Storage.open(url: c.databaseURL, logger: logger)
+        let db = try await openDatabase(c.database, mustExist: false, logger: logger)
         let storage = Storage(db: db)
         // A generated key is printed once (API.md §2); one given in HERALD_BOOTSTRAP_API_KEY is
         // already known to the operator and never echoed into a log.
@@ -106,7 +130,7 @@ struct Serve: AsyncParsableCommand {
         // recovered from the rows at the next start).
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
         let group = ServiceGroup(configuration: groupConfiguration)
-        logger.info("Herald listening", metadata: ["address": "\(c.host):\(c.port)", "database": "\(db.dialect.rawValue)", "role": "\(c.role.rawValue)"])
+        // "Herald listening" is logged by HeraldService once the server is bound.
         try await group.run()
         await db.close()
     }
@@ -118,7 +142,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let c = try common.configuration()
-        let applied = try await withDatabase(c.databaseURL, logger: Logger(label: "herald")) { storage in
+        let applied = try await withDatabase(c.database, logger: Logger(label: "herald")) { storage in
             try await Migrator(database: storage.db).migrate()
         }
         print(applied.isEmpty ? "The schema is up to date." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")).")
@@ -131,13 +155,16 @@ struct Org: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an organization and its first admin key; prints one JSON line.")
         @OptionGroup var common: CommonOptions
-        @Argument(help: "The organization's name.") var name: String
+        @Argument(help: "The organization's name (\(DisplayName.rule)).") var name: String
+
+        func validate() throws {
+            guard DisplayName.isValid(name) else { throw ValidationError("NAME must be \(DisplayName.rule)") }
+        }
 
         func run() async throws {
             let c = try common.configuration()
             let name = self.name
-            guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 200 else { throw ValidationError("NAME must be 1 to 200 characters") }
-            let (orgId, key) = try await withDatabase(c.databaseURL, logger: Logger(label: "herald")) { storage in
+            let (orgId, key) = try await withDatabase(c.database, mustExist: true, logger: Logger(label: "herald")) { storage in
                 try await Migrator(database: storage.db).migrate()
                 let org = try await storage.organizations.create(name: name, billingMode: .credits)
                 let scope = OrganizationScope(key: org.key, id: org.id)
@@ -157,14 +184,19 @@ struct Key: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "The organization's id.") var org: String
         @Option(help: "read, write or admin.") var role: String
-        @Option(help: "A name for the key.") var name: String = "cli"
+        @Option(help: "A name for the key (\(DisplayName.rule)).") var name: String = "cli"
+
+        func validate() throws {
+            guard APIKeyRole(rawValue: role) != nil else { throw ValidationError("--role must be read, write or admin") }
+            guard DisplayName.isValid(name) else { throw ValidationError("--name must be \(DisplayName.rule)") }
+        }
 
         func run() async throws {
             let c = try common.configuration()
             guard let role = APIKeyRole(rawValue: role) else { throw ValidationError("--role must be read, write or admin") }
             let orgId = org
             let name = self.name
-            let key = try await withDatabase(c.databaseURL, logger: Logger(label: "herald")) { storage -> String in
+            let key = try await withDatabase(c.database, mustExist: true, logger: Logger(label: "herald")) { storage -> String in
                 try await Migrator(database: storage.db).migrate()
                 guard let org = try await storage.organizations.find(id: orgId) else { throw ValidationError("no organization with id \(orgId)") }
                 return try await storage.organizations.createKey(OrganizationScope(key: org.key, id: org.id), name: name, role: role).1

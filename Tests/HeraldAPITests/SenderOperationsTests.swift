@@ -1,4 +1,5 @@
 import Foundation
+import HeraldAPI
 import HeraldCore
 import HeraldTestSupport
 import Prometheus
@@ -133,7 +134,9 @@ struct SenderOperationsTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("herald-config-\(UUID().uuidString).json")
         try Data(#"{"providers":{"twilio-main":{"type":"twilio","authToken":"${NOPE}"}}}"#.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        try await TestApp.run(engine, configure: { try? $0.apply(file: file.path, environment: [:]) }) { t in
+        let providers = try HeraldConfiguration.load(environment: ["NOPE": "token"], configFile: file.path).providers
+        #expect(providers["twilio-main"]?.settings["authToken"] == "token")
+        try await TestApp.run(engine, configure: { $0.providers = providers }) { t in
             let r = try await t.post("/api/senders", #"{"address":"+19195550177","provider":"twilio-main"}"#)
             #expect(r.status == .created)
             #expect(r.json["provider"]?.string == "twilio-main")

@@ -7,11 +7,17 @@ import Hummingbird
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let buckets: KeyedTokenBuckets<Int64>
-    let limit: Int
+    /// `X-RateLimit-Limit`: the rate per second, as a whole number when it is one (loaded
+    /// configuration always is) and as a decimal otherwise, never rounded down to 0.
+    let limit: String
 
     init(ratePerSecond: Double, burst: Double) {
         self.buckets = KeyedTokenBuckets(ratePerSecond: ratePerSecond, capacity: burst, now: Self.now())
-        self.limit = Int(ratePerSecond)
+        self.limit = Self.header(ratePerSecond: ratePerSecond)
+    }
+
+    static func header(ratePerSecond rate: Double) -> String {
+        rate.rounded() == rate && rate < 1e15 ? String(Int(rate)) : String(rate)
     }
 
     static func now() -> Double {
@@ -25,7 +31,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         guard let key = context.apiKey else { return try await next(request, context) }
         let decision = buckets.take(key.key, cost: 1, now: Self.now())
         var headers: HTTPFields = [:]
-        headers[.rateLimitLimit] = String(limit)
+        headers[.rateLimitLimit] = limit
         headers[.rateLimitRemaining] = String(max(0, Int(decision.remaining)))
         guard decision.allowed else {
             headers[.retryAfter] = String(max(1, decision.retryAfterSeconds))

@@ -25,7 +25,7 @@ struct OrganizationRoutes {
             let quiet = fields.objectValue("quietHours")
             s.optOutConfirmation = fields.string("optOutConfirmation")
             s.helpResponse = fields.string("helpResponse")
-            if let n = s.name, n.trimmingCharacters(in: .whitespaces).isEmpty || n.count > 200 { issues.add("name", "must be 1 to 200 characters") }
+            if let n = s.name, !DisplayName.isValid(n) { issues.add("name", "must be \(DisplayName.rule)") }
             if let tz = s.timezone, TimeZone(identifier: tz) == nil { issues.add("timezone", "must be an IANA time zone such as America/New_York") }
             if let c = s.defaultCountry, !PhoneNumbersSupport.isRegion(c) { issues.add("defaultCountry", "must be an ISO 3166 country code such as US") }
             if let b = billing {
@@ -82,7 +82,7 @@ struct OrganizationRoutes {
             let name = fields.string("name")
             let role = fields.string("role")
             var issues = IssueCollector()
-            if name == nil || name!.trimmingCharacters(in: .whitespaces).isEmpty || name!.count > 200 { issues.add("name", "is required, 1 to 200 characters") }
+            if !(name.map(DisplayName.isValid) ?? false) { issues.add("name", "is required, \(DisplayName.rule)") }
             let parsedRole = role.flatMap(APIKeyRole.init(rawValue:))
             if parsedRole == nil { issues.add("role", "must be one of read, write, admin") }
             try fields.finish(issues)

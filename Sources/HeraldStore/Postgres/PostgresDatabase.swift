@@ -8,26 +8,31 @@ import PostgresNIO
 public final class PostgresDatabase: SQLDatabase {
     public let dialect: SQLDialect = .postgres
     public let client: PostgresClient
-    private let logger: Logger
+    let logger: Logger
+
+    /// The server and database this pool connects to.
+    public let address: DatabaseLocation.PostgresAddress
 
     /// Connects lazily to `url` (`postgres://user:pass@host:port/db`).
-    public init(url: String, logger: Logger = Logger(label: "herald.postgres"), maxConnections: Int = 10) throws {
-        guard let components = URLComponents(string: url),
-              let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql",
-              let host = components.host
-        else {
+    public convenience init(url: String, logger: Logger = Logger(label: "herald.postgres"), maxConnections: Int = 10) throws {
+        guard case .postgres(let address) = try DatabaseLocation(url: url) else {
             throw SQLError(kind: .connection, message: "invalid PostgreSQL URL (expected postgres://user:password@host:port/database)")
         }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        self.init(address: address, logger: logger, maxConnections: maxConnections)
+    }
+
+    /// Connects lazily to `address`.
+    public init(address: DatabaseLocation.PostgresAddress, logger: Logger = Logger(label: "herald.postgres"), maxConnections: Int = 10) {
         var config = PostgresClient.Configuration(
-            host: host,
-            port: components.port ?? 5432,
-            username: components.user ?? "postgres",
-            password: components.password,
-            database: database.isEmpty ? nil : database,
+            host: address.host,
+            port: address.port,
+            username: address.username,
+            password: address.password,
+            database: address.database,
             tls: .disable
         )
         config.options.maximumConnections = maxConnections
+        self.address = address
         self.client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.logger = logger
     }
