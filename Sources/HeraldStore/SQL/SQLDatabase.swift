@@ -26,10 +26,18 @@ public enum SQLDialect: String, Sendable {
         self == .postgres ? "LOWER(\(expr))" : "herald_fold(\(expr))"
     }
 
-    /// `expr` matches the LIKE pattern bound as `?` (escape character `\`), ignoring case in
-    /// every script alike on both engines.
-    public func foldedLike(_ expr: String) -> String {
-        self == .postgres ? "\(expr) ILIKE ? ESCAPE '\\'" : "herald_fold(\(expr)) LIKE herald_fold(?) ESCAPE '\\'"
+    /// `expr` matches the LIKE `pattern` (escape character `\`), ignoring case in every script
+    /// alike on both engines. On SQLite the built-in LIKE, which folds ASCII letters only, is
+    /// tried first: whatever it matches the folded LIKE matches too, so `herald_fold` runs only
+    /// for the rows it rejects (a search's candidates mostly match, and its total reads them all).
+    public func foldedLike(_ expr: SQLFragment, pattern: String) -> SQLFragment {
+        switch self {
+        case .postgres:
+            return SQLFragment("\(expr.sql) ILIKE ? ESCAPE '\\'", expr.binds + [.text(pattern)])
+        case .sqlite:
+            return SQLFragment("(\(expr.sql) LIKE ? ESCAPE '\\' OR herald_fold(\(expr.sql)) LIKE herald_fold(?) ESCAPE '\\')",
+                               expr.binds + [.text(pattern)] + expr.binds + [.text(pattern)])
+        }
     }
 
     /// `count` placeholders, each case-folded, for `folded(expr) IN (…)`.

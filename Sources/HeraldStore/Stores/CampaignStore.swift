@@ -106,7 +106,7 @@ public struct CampaignStore: Sendable {
             var parts = [SQLFragment("org_id = ?", [.int(scope.key)]), SQLFragment("id < ?", [.int(before ?? Int64.max)])]
             if let status { parts.append(SQLFragment("status = ?", [.text(status.rawValue)])) }
             if let search = search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-                parts.append(SQLFragment(c.dialect.foldedLike("name"), [.text(ContactFilterSQL.likePattern(search, prefix: false))]))
+                parts.append(c.dialect.foldedLike(SQLFragment("name"), pattern: ContactFilterSQL.likePattern(search, prefix: false)))
             }
             let w = SQLFragment.join(parts, with: "AND")
             return try await c.query("SELECT \(Self.columns) FROM campaigns WHERE \(w.sql) ORDER BY id DESC LIMIT ?", w.binds + [.int(Int64(limit))]).map(Self.campaign)

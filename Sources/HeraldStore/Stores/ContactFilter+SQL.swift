@@ -203,7 +203,7 @@ public enum ContactFilterSQL {
             return SQLFragment("(\(e) IS NULL OR NOT \(list))", eb + eb + binds)
         case .contains, .startsWith:
             guard let v = cond.value else { return .alwaysFalse }
-            return SQLFragment(dialect.foldedLike(e), eb + [.text(likePattern(text(v), prefix: cond.op == .startsWith))])
+            return dialect.foldedLike(expr, pattern: likePattern(text(v), prefix: cond.op == .startsWith))
         case .eq:
             guard let v = cond.value else { return .alwaysFalse }
             return SQLFragment("\(dialect.folded(e)) = \(dialect.folded("?"))", eb + [.text(text(v))])

@@ -166,19 +166,19 @@ public struct ContactListQuery: Sendable {
         }
         if let search = searchTerm {
             let like = ContactFilterSQL.likePattern(search, prefix: false)
-            var alternatives = [dialect.foldedLike("c.first_name"), dialect.foldedLike("c.last_name"), dialect.foldedLike("c.email"), "c.phone LIKE ? ESCAPE '\\'"]
-            var binds: [SQLValue] = [.text(like), .text(like), .text(like), .text(like)]
+            var alternatives = ["c.first_name", "c.last_name", "c.email"].map { dialect.foldedLike(SQLFragment($0), pattern: like) }
+            alternatives.append(SQLFragment("c.phone LIKE ? ESCAPE '\\'", [.text(like)]))
             let words = search.split(separator: " ")
             if words.count == 2 {
-                alternatives.append("(\(dialect.foldedLike("c.first_name")) AND \(dialect.foldedLike("c.last_name")))")
-                binds += [.text(ContactFilterSQL.likePattern(String(words[0]), prefix: true)), .text(ContactFilterSQL.likePattern(String(words[1]), prefix: true))]
+                alternatives.append(SQLFragment.join([dialect.foldedLike(SQLFragment("c.first_name"), pattern: ContactFilterSQL.likePattern(String(words[0]), prefix: true)),
+                                                      dialect.foldedLike(SQLFragment("c.last_name"), pattern: ContactFilterSQL.likePattern(String(words[1]), prefix: true))],
+                                                     with: "AND"))
             }
             let digits = search.filter(\.isNumber)
             if digits.count >= 3 && digits.count != search.count {
-                alternatives.append("c.phone LIKE ?")
-                binds.append(.text("%" + digits + "%"))
+                alternatives.append(SQLFragment("c.phone LIKE ?", [.text("%" + digits + "%")]))
             }
-            parts.append(SQLFragment("(" + alternatives.joined(separator: " OR ") + ")", binds))
+            parts.append(SQLFragment.join(alternatives, with: "OR"))
         }
         if !tags.isEmpty {
             if tagsMatchAll {
