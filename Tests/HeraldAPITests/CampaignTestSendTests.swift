@@ -68,8 +68,9 @@ struct CampaignTestSendTests {
             #expect(Self.fields(bad) == ["to[0]", "mediaUrls[0]", "senderId", "mergeFields.city", "message"], "\(bad.text)")
             let none = try await app.call(.post, "/api/campaigns/\(id)/test", #"{"to": []}"#)
             #expect(none.status == .unprocessableContent && Self.fields(none).contains("to"))
-            let wrongType = try await app.call(.post, "/api/campaigns/\(id)/test", #"{"to": "+12025550100"}"#)
+            let wrongType = try await app.call(.post, "/api/campaigns/\(id)/test", #"{"to": "+12025550100", "mediaUrls": ["http://x"]}"#)
             #expect(wrongType.status == .badRequest)
+            #expect(Set(Self.fields(wrongType)) == ["to", "mediaUrls[0]", "message"], "\(wrongType.text)")
             let missing = try await app.call(.post, "/api/campaigns/\(UUID().uuidString)/test", #"{"to": ["+12025550100"], "message": "x"}"#)
             #expect(missing.status == .notFound)
             let readKey = try await app.storage.organizations.createKey(app.scope, name: "r", role: .read).1

@@ -147,7 +147,6 @@ struct CampaignRoutes {
         let mediaUrls = body.strings("mediaUrls")
         let senderId = body.string("senderId")
         let mergeObject = body.objectValue("mergeFields")
-        try body.throwIfTypeIssues()
 
         var issues = IssueCollector()
         var phones: [String] = []
@@ -188,7 +187,7 @@ struct CampaignRoutes {
             sender = try await storage.senders.defaultSender(scope, channel: campaign.fields.resolvedChannel)
             if sender == nil { issues.add("senderId", "the organization has no default \(campaign.fields.resolvedChannel.rawValue) sender; give one") }
         }
-        try issues.throwIfAny()
+        try body.finish(issues)
         guard let sender else { throw APIError.validation(issues.issues) }
 
         let results = try await CampaignTestSender(storage: storage, providers: providers).send(
