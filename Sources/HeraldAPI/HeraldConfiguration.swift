@@ -260,7 +260,7 @@ extension HeraldConfiguration {
         switch value {
         case .text(let t): return " (got \(quoted(t)))"
         case .json(.string(let t)): return " (got \(quoted(t)))"
-        case .json(.number(let d)): return " (got \(d.rounded() == d && abs(d) < 1e15 ? String(Int(d)) : String(d)))"
+        case .json(.number(let d)): return " (got \(FilterJSON.text(ofNumber: d)))"
         case .json: return ""
         }
     }
@@ -354,7 +354,7 @@ private struct ConfigFile {
             for (key, v) in members where key != "type" && v != .null {
                 switch expand(v, path + [key]) {
                 case .string(let s)?: settings[key] = s
-                case .number(let d)?: settings[key] = d.rounded() == d && abs(d) < 1e15 ? String(Int(d)) : String(d)
+                case .number(let d)?: settings[key] = FilterJSON.text(ofNumber: d)
                 case .bool(let b)?: settings[key] = String(b)
                 case nil: break
                 case let other?: problem(path + [key], "must be a string, number or boolean, not \(other.typeName)")

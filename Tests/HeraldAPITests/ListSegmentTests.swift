@@ -224,6 +224,9 @@ struct ListSegmentTests {
             for (filter, expected) in filters {
                 #expect(try await count(filter) == expected, "\(filter)")
             }
+            // A large whole number is stored and compared as the same text (2^53 - 1).
+            _ = try await t.contact(#"{"phone":"+19195550198","customFields":{"ref":9007199254740991}}"#)
+            #expect(try await count(#"{"conditions":[{"field":"customFields.ref","op":"eq","value":9007199254740991}]}"#) == 1)
             // Search with its total, through SQLite's trigram index (brought up to date first) and
             // the contacts it does not cover yet: a combining mark (`e` + U+0301) included.
             try await t.storage.contacts.syncSearchIndex()

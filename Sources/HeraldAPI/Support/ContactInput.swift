@@ -50,10 +50,10 @@ enum ContactInput {
                     // Whole numbers print as integers while a JSON number holds them exactly
                     // (±2^53, RFC 8259 §6); beyond that the digits were already lost in transit,
                     // so the value is refused rather than stored changed.
-                    if d.rounded() == d && abs(d) >= 9_007_199_254_740_992 {
+                    if d.rounded() == d && abs(d) >= FilterJSON.exactIntegerLimit {
                         issues.add("customFields.\(k)", "is a whole number beyond ±2^53, which JSON cannot carry exactly; send it as a string")
                     } else {
-                        values[k] = d.rounded() == d ? String(Int64(d)) : String(d)
+                        values[k] = FilterJSON.text(ofNumber: d)
                     }
                 case .bool(let b): values[k] = b ? "true" : "false"
                 case .null: values[k] = .some(nil)

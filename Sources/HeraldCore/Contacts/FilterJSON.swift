@@ -57,3 +57,16 @@ public indirect enum FilterJSON: Sendable, Hashable, Codable {
         return value
     }
 }
+
+extension FilterJSON {
+    /// 2^53: whole numbers below it in size are exactly what an IEEE double, so a JSON number
+    /// (RFC 8259 §6), holds exactly.
+    public static let exactIntegerLimit: Double = 9_007_199_254_740_992
+
+    /// The text a JSON number is kept and compared as (custom fields, filter values, settings):
+    /// a whole number within ±2^53 as an integer (`42`, not `42.0` or `1e+15`), anything else in
+    /// Swift's shortest round-trip form.
+    public static func text(ofNumber d: Double) -> String {
+        d.rounded() == d && abs(d) < exactIntegerLimit ? String(Int64(d)) : String(d)
+    }
+}

@@ -21,13 +21,9 @@ public enum TextFolding {
         return String(out)
     }
 
-    /// `fold` of UTF-8 bytes, appended to `out`: ASCII text is lowered byte by byte without
-    /// building a `String` (the common case, and the one a table scan runs into per row).
+    /// `fold` of UTF-8 bytes, appended to `out` (what `herald_fold` runs for text that is not
+    /// plain ASCII; it lowers ASCII itself without this).
     public static func fold(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            out.append(contentsOf: bytes.lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 })
-        } else {
-            out.append(contentsOf: fold(String(decoding: bytes, as: UTF8.self)).utf8)
-        }
+        out.append(contentsOf: fold(String(decoding: bytes, as: UTF8.self)).utf8)
     }
 }

@@ -125,7 +125,7 @@ public struct KeysetCursor: Sendable, Hashable {
 
     /// FNV-1a (64-bit) of the list's UTF-8, a 0xFF separator (never in UTF-8) and the frame,
     /// big-endian.
-    public static func check<C: Collection<UInt8>>(_ frame: C, list: String) -> [UInt8] {
+    static func check<C: Collection<UInt8>>(_ frame: C, list: String) -> [UInt8] {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in list.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3

@@ -160,12 +160,9 @@ struct PostgresSQLConnection: SQLConnection {
         case .numeric:
             // NUMERIC (e.g. SUM of a BIGINT column) arrives in the binary format; as a String it
             // does not read back as its decimal text, so it is decoded as a Decimal.
-            let d = try cell.decode(Decimal.self)
-            var whole = Decimal()
-            var copy = d
-            NSDecimalRound(&whole, &copy, 0, .plain)
-            if whole == d, let i = Int64(exactly: NSDecimalNumber(decimal: d).int64Value), Decimal(i) == d { return .int(i) }
-            return .double(NSDecimalNumber(decimal: d).doubleValue)
+            let number = NSDecimalNumber(decimal: try cell.decode(Decimal.self))
+            let whole = number.int64Value
+            return Decimal(whole) == number.decimalValue ? .int(whole) : .double(number.doubleValue)
         case .bool:
             return .int(try cell.decode(Bool.self) ? 1 : 0)
         case .bytea:

@@ -31,22 +31,14 @@ extension PostgresDatabase {
                 password: address.password, database: address.database, tls: .disable)
             let millis = max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
             configuration.options.connectTimeout = .milliseconds(millis)
-            let attemptConfiguration = configuration
-            let attempt = try await Self.race(until: deadline) {
-                let connection = try await PostgresConnection.connect(configuration: attemptConfiguration, id: 1, logger: logger)
-                do {
-                    _ = try await connection.query("SELECT 1", logger: logger)
-                } catch {
-                    try? await connection.close()
-                    throw error
-                }
-                try? await connection.close()
-            }
+            let attempt = await Self.attempt(configuration, until: deadline, logger: logger)
             switch attempt {
             case .finished:
                 return
             case .timedOut:
                 throw DatabaseUnreachable(endpoint: address.endpoint, reason: lastReason)
+            case .cancelled:
+                throw CancellationError()
             case .failed(let error):
                 let (reason, fromServer) = Self.describe(error)
                 if fromServer { throw DatabaseUnreachable(endpoint: address.endpoint, reason: reason) }
@@ -84,78 +76,47 @@ extension PostgresDatabase {
         return "\(error)"
     }
 
-    enum Attempt: Sendable { case finished, timedOut, failed(any Error) }
+    enum Attempt: Sendable { case finished, timedOut, cancelled, failed(any Error) }
 
-    /// Runs `body` until `deadline`; past it the result is `.timedOut` whether or not `body`
-    /// responds to cancellation (it is cancelled and left to finish on its own).
-    static func race(until deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> Void) async throws -> Attempt {
-        let once = Once()
-        let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Attempt?, Never>) in
-                once.set(continuation)
-                let work = Task {
-                    do { try await body(); once.resume(.finished) } catch { once.resume(.failed(error)) }
-                }
-                once.onCancel { work.cancel() }
-                Task {
-                    try? await Task.sleep(until: deadline)
-                    work.cancel()
-                    once.resume(.timedOut)
+    /// One connection and `SELECT 1`, raced against `deadline` in a task group. The connect
+    /// itself gives up at the deadline (`connectTimeout`); a server that accepts the connection
+    /// and then never answers is cut off by closing the connection when the deadline wins, so the
+    /// group never waits past it.
+    static func attempt(_ configuration: PostgresConnection.Configuration, until deadline: ContinuousClock.Instant, logger: Logger) async -> Attempt {
+        let opened = OpenConnection()
+        return await withTaskGroup(of: Attempt.self) { group in
+            group.addTask {
+                do {
+                    let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+                    opened.set(connection)
+                    defer { opened.set(nil) }
+                    do {
+                        _ = try await connection.query("SELECT 1", logger: logger)
+                    } catch {
+                        try? await connection.close()
+                        return .failed(error)
+                    }
+                    try? await connection.close()
+                    return .finished
+                } catch {
+                    return .failed(error)
                 }
             }
-        } onCancel: {
-            once.cancel()
+            group.addTask {
+                do { try await Task.sleep(until: deadline) } catch { return .cancelled }
+                return .timedOut
+            }
+            let first = await group.next() ?? .cancelled
+            group.cancelAll()
+            if case .timedOut = first, let stuck = opened.get() { try? await stuck.close() }
+            return first
         }
-        guard let result else { throw CancellationError() }
-        return result
     }
 
-    /// Resumes a continuation once: with the first result, or with `nil` when cancelled.
-    private final class Once: Sendable {
-        private struct State {
-            var continuation: CheckedContinuation<Attempt?, Never>?
-            var cancelled = false
-            var onCancel: (@Sendable () -> Void)?
-        }
-        private let state = Mutex(State())
-
-        func set(_ continuation: CheckedContinuation<Attempt?, Never>) {
-            let cancelled = state.withLock { s in
-                s.continuation = continuation
-                return s.cancelled
-            }
-            if cancelled { resumeNil() }
-        }
-
-        func onCancel(_ action: @escaping @Sendable () -> Void) {
-            let cancelled = state.withLock { s in
-                s.onCancel = action
-                return s.cancelled
-            }
-            if cancelled { action() }
-        }
-
-        func resume(_ attempt: Attempt) {
-            state.withLock { s in
-                defer { s.continuation = nil }
-                return s.continuation
-            }?.resume(returning: attempt)
-        }
-
-        func cancel() {
-            let action = state.withLock { s in
-                s.cancelled = true
-                return s.onCancel
-            }
-            action?()
-            resumeNil()
-        }
-
-        private func resumeNil() {
-            state.withLock { s in
-                defer { s.continuation = nil }
-                return s.continuation
-            }?.resume(returning: nil)
-        }
+    /// The attempt's connection while it runs its query, for the deadline to close.
+    final class OpenConnection: Sendable {
+        private let connection = Mutex<PostgresConnection?>(nil)
+        func set(_ value: PostgresConnection?) { connection.withLock { $0 = value } }
+        func get() -> PostgresConnection? { connection.withLock { $0 } }
     }
 }

@@ -65,7 +65,7 @@ public enum ContactFilterSQL {
     public static func text(_ v: ContactFilter.Value) -> String {
         switch v {
         case .string(let s): return s
-        case .number(let d): return d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case .number(let d): return FilterJSON.text(ofNumber: d)
         case .bool(let b): return b ? "true" : "false"
         case .instant(let ms): return ContactFilter.formatInstant(epochMilliseconds: ms)
         case .list(let l): return l.map(text).joined(separator: ",")
