@@ -64,6 +64,14 @@ struct ListSegmentTests {
             #expect(removed.status == .ok)
             #expect(removed.json == .object(["removed": .number(1)]))
             #expect(Set(try await t.get("/api/lists/\(list)/contacts").json["data"]?.ids ?? []) == [c2, c3])
+            // The largest request, 10,000 entries: each counts once, in order (c1 is added by its
+            // first entry and already present for the rest; c2 was a member; the 4,000 unknown phones are invalid).
+            let many = (0..<10_000).map { i in i % 2 == 0 ? "\"+19195550101\"" : (i % 5 == 1 ? "\"+19195550102\"" : "\"+1919555\(String(format: "%04d", 2000 + i % 3000))\"") }
+            let big = try await t.post("/api/lists/\(list)/contacts", #"{"phones":[\#(many.joined(separator: ","))]}"#)
+            #expect(big.status == .ok, "\(big.text.prefix(300))")
+            #expect(big.json["added"]?.int == 1 && big.json["alreadyPresent"]?.int == 5999, "\(big.text.prefix(300))")
+            #expect(big.json["invalid"]?.array.count == 4000)
+            #expect(try await t.get("/api/lists/\(list)").json["contactCount"]?.int == 3)
             // Validation: exactly one of contactIds or phones, 1 to 10,000 entries.
             #expect(Set(try await t.post("/api/lists/\(list)/contacts", #"{}"#).fields) == ["contactIds", "phones"])
             #expect(Set(try await t.post("/api/lists/\(list)/contacts", #"{"contactIds":[],"phones":[]}"#).fields) == ["contactIds", "phones"])

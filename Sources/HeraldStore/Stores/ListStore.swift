@@ -71,40 +71,62 @@ public struct ListStore: Sendable {
     }
 
     /// Adds contacts by id or by (already normalized) phone; unknown ids/phones are `invalid`.
+    /// Set-based, a chunk at a time (`DeliveryStore.chunks`): up to 10,000 entries are a few
+    /// dozen statements, not a lookup and an insert each. Each entry counts in the order given:
+    /// `added` when this call inserted its contact, else `alreadyPresent` (a member before, an
+    /// earlier entry naming the same contact, or a concurrent call that inserted it first).
     public func add(_ scope: OrganizationScope, id: String, contactIds: [String], phones: [String], invalidInput: [String] = []) async throws -> AddResult {
         try await db.transaction { c in
             let list = try await load(c, scope, id: id)
             var result = AddResult(added: 0, alreadyPresent: 0, invalid: invalidInput)
-            var keys: [(String, Int64?)] = []
-            for cid in contactIds {
-                let row = IDs.isUUID(cid) ? try await c.queryOne("SELECT id FROM contacts WHERE org_id = ? AND uuid = ?", [.int(scope.key), .text(cid.lowercased())]) : nil
-                keys.append((cid, row?.int(0)))
-            }
-            for phone in phones {
-                let row = try await c.queryOne("SELECT id FROM contacts WHERE org_id = ? AND phone = ?", [.int(scope.key), .text(phone)])
-                keys.append((phone, row?.int(0)))
-            }
+            let byUUID = try await Self.contactKeys(c, scope, column: "uuid", values: contactIds.filter(IDs.isUUID).map { $0.lowercased() })
+            let byPhone = try await Self.contactKeys(c, scope, column: "phone", values: phones)
+            let entries: [(input: String, key: Int64?)] = contactIds.map { ($0, byUUID[$0.lowercased()]) } + phones.map { ($0, byPhone[$0]) }
             let now = Clock.nowMillis()
-            for (input, key) in keys {
+            var inserted = Set<Int64>()
+            let keys = Array(Set(entries.compactMap(\.key)))
+            for chunk in DeliveryStore.chunks(keys.count) {
+                let rows = try await c.query("""
+                    INSERT INTO list_members (list_id, contact_id, org_id, added_at) VALUES \(DeliveryStore.valuesRows(chunk.count, "(?, ?, ?, ?)"))
+                    ON CONFLICT DO NOTHING RETURNING contact_id
+                    """, keys[chunk].flatMap { [SQLValue.int(list.key), .int($0), .int(scope.key), .int(now)] })
+                inserted.formUnion(rows.map { $0.int(0) })
+            }
+            for (input, key) in entries {
                 guard let key else { result.invalid.append(input); continue }
-                let n = try await c.execute("INSERT INTO list_members (list_id, contact_id, org_id, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                            [.int(list.key), .int(key), .int(scope.key), .int(now)])
-                if n > 0 { result.added += 1 } else { result.alreadyPresent += 1 }
+                if inserted.remove(key) != nil { result.added += 1 } else { result.alreadyPresent += 1 }
             }
             try await c.execute("UPDATE lists SET updated_at = ? WHERE id = ?", [.int(now), .int(list.key)])
             return result
         }
     }
 
+    /// The organization's contact keys by `column` (`uuid` or `phone`) for `values`, a chunk at
+    /// a time; values with no contact are absent.
+    static func contactKeys(_ c: any SQLConnection, _ scope: OrganizationScope, column: String, values: [String]) async throws -> [String: Int64] {
+        precondition(column == "uuid" || column == "phone")
+        let distinct = Array(Set(values))
+        var keys: [String: Int64] = [:]
+        for chunk in DeliveryStore.chunks(distinct.count) {
+            for r in try await c.query("SELECT \(column), id FROM contacts WHERE org_id = ? AND \(column) IN (\(SQLFragment.placeholders(chunk.count)))",
+                                       [.int(scope.key)] + distinct[chunk].map { .text($0) }) {
+                keys[r.text(0)] = r.int(1)
+            }
+        }
+        return keys
+    }
+
     /// Removes contacts from the list; returns how many were removed.
     public func remove(_ scope: OrganizationScope, id: String, contactIds: [String]) async throws -> Int {
         try await db.transaction { c in
             let list = try await load(c, scope, id: id)
+            let uuids = Array(Set(contactIds.filter(IDs.isUUID).map { $0.lowercased() }))
             var removed = 0
-            for cid in contactIds where IDs.isUUID(cid) {
-                removed += try await c.execute(
-                    "DELETE FROM list_members WHERE org_id = ? AND list_id = ? AND contact_id = (SELECT id FROM contacts WHERE org_id = ? AND uuid = ?)",
-                    [.int(scope.key), .int(list.key), .int(scope.key), .text(cid.lowercased())])
+            for chunk in DeliveryStore.chunks(uuids.count) {
+                removed += try await c.execute("""
+                    DELETE FROM list_members WHERE org_id = ? AND list_id = ?
+                    AND contact_id IN (SELECT id FROM contacts WHERE org_id = ? AND uuid IN (\(SQLFragment.placeholders(chunk.count))))
+                    """, [.int(scope.key), .int(list.key), .int(scope.key)] + uuids[chunk].map { .text($0) })
             }
             return removed
         }
