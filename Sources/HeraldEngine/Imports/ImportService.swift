@@ -106,7 +106,7 @@ public final class ImportService: Service, Sendable {
         // stream; it waits for a credit whenever `batchesInFlight` batches are unwritten.
         let (batches, batchSink) = AsyncStream.makeStream(of: Batch.self)
         let (credits, creditSink) = AsyncStream.makeStream(of: Void.self)
-        let outcome = try await withThrowingTaskGroup(of: ParseOutcome.self) { group in
+        let (outcome, written) = try await withThrowingTaskGroup(of: ParseOutcome.self) { group in
             group.addTask {
                 defer { batchSink.finish() }
                 return try await Self.parse(job, into: batchSink, credits: credits)
@@ -122,7 +122,7 @@ public final class ImportService: Service, Sendable {
                 creditSink.yield()
             }
             guard let outcome = try await group.next() else { throw CancellationError() }
-            return outcome
+            return (outcome, progress.created + progress.merged + progress.duplicateRows)
         }
         if let headerProblem = outcome.headerProblem {
             let message = headerProblem.issues.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
@@ -131,6 +131,11 @@ public final class ImportService: Service, Sendable {
             try await storage.imports.finish(job, failure: "The file is empty.")
         } else {
             try await storage.imports.finish(job, failure: nil)
+        }
+        do {
+            try await storage.imports.refreshStatistics(afterWriting: written)
+        } catch {
+            logger.warning("could not refresh the contact tables' statistics after an import", metadata: ["import": "\(job.id)", "error": "\(error)"])
         }
         try? FileManager.default.removeItem(atPath: job.filePath)
     }
