@@ -47,6 +47,34 @@ struct StorageSmokeTests {
         }
     }
 
+    /// Concurrent creates of one new phone: on PostgreSQL the losers of the race used to fail
+    /// on the unique (org_id, phone) key (a 500, their tags lost).
+    @Test("concurrent upserts of one new phone: one creates, the others merge, nothing is lost", arguments: TestEngine.available)
+    func concurrentUpserts(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let org = try await storage.organizations.create(name: "A")
+            let scope = OrganizationScope(key: org.key, id: org.id)
+            let outcomes = try await withThrowingTaskGroup(of: ContactStore.Outcome.self) { group in
+                for i in 0..<10 {
+                    group.addTask {
+                        var ch = ContactChanges()
+                        ch.phone = "+19195552801"
+                        ch.tags = ["r\(i)"]
+                        return try await storage.contacts.upsert(scope, ch).1
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .created }.count == 1)
+            #expect(outcomes.filter { $0 == .merged }.count == 9)
+            var ch = ContactChanges()
+            ch.phone = "+19195552801"
+            let (contact, outcome) = try await storage.contacts.upsert(scope, ch)
+            #expect(outcome == .merged)
+            #expect(Set(contact.tags) == Set((0..<10).map { "r\($0)" }))
+        }
+    }
+
     @Test("contacts merge by phone and filters compile on both engines", arguments: TestEngine.available)
     func mergeAndFilter(engine: TestEngine) async throws {
         try await withTestStorage(engine) { storage in

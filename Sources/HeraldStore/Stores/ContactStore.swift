@@ -36,34 +36,49 @@ public struct ContactStore: Sendable {
     public func upsert(_ scope: OrganizationScope, _ changes: ContactChanges) async throws -> (Contact, Outcome) {
         guard let phone = changes.phone else { throw StoreError.invalidState("phone is required") }
         return try await db.transaction { c in
-            let existing = try await c.queryOne("SELECT id FROM contacts WHERE org_id = ? AND phone = ?", [.int(scope.key), .text(phone)])
+            func existing() async throws -> Int64? {
+                try await c.queryOne("SELECT id FROM contacts WHERE org_id = ? AND phone = ?", [.int(scope.key), .text(phone)])?.int(0)
+            }
             let key: Int64
             let outcome: Outcome
-            if let existing {
-                key = existing.int(0)
-                try await apply(c, scope, key: key, changes)
+            if let found = try await existing() {
+                key = found
                 outcome = .merged
-            } else {
-                key = try await insert(c, scope, changes)
+            } else if let created = try await insert(c, scope, changes) {
+                key = created
                 outcome = .created
+            } else {
+                // Another request created this phone's contact after the lookup (the insert
+                // waited for it and stood aside): merge into it like any existing contact.
+                guard let found = try await existing() else {
+                    throw StoreError.conflict(field: "phone", message: "the contact with this phone number could not be written")
+                }
+                key = found
+                outcome = .merged
             }
+            if outcome == .merged { try await apply(c, scope, key: key, changes) }
             return (try await load(c, scope, key: key), outcome)
         }
     }
 
-    func insert(_ c: any SQLConnection, _ scope: OrganizationScope, _ ch: ContactChanges, importKey: Int64? = nil) async throws -> Int64 {
+    /// Inserts a contact; `nil` when a contact with its phone already exists (committed by a
+    /// concurrent transaction after the caller looked), so that the caller merges instead of
+    /// failing on the unique (org_id, phone) key.
+    func insert(_ c: any SQLConnection, _ scope: OrganizationScope, _ ch: ContactChanges, importKey: Int64? = nil) async throws -> Int64? {
         let now = Clock.nowMillis()
         let custom = CustomFieldsCodec.encode((ch.customFields ?? [:]).compactMapValues { $0 })
         let optedOut: SQLValue = (ch.optedOut ?? false) ? .int(now) : .null
         // A phone whose opted-out contact was deleted starts opted out again (`suppressed_phones`).
         let row = try await c.queryOne("""
             INSERT INTO contacts (uuid, org_id, phone, first_name, last_name, email, city, state, zip, timezone, custom_fields, opted_out_at, is_textable, last_import_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, (SELECT s.opted_out_at FROM suppressed_phones s WHERE s.org_id = ? AND s.phone = ?)), ?, ?, ?, ?) RETURNING id
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, (SELECT s.opted_out_at FROM suppressed_phones s WHERE s.org_id = ? AND s.phone = ?)), ?, ?, ?, ?)
+            ON CONFLICT (org_id, phone) DO NOTHING
+            RETURNING id
             """, [.text(IDs.make()), .int(scope.key), .text(ch.phone ?? ""), .optional(ch.firstName.valueOrNil), .optional(ch.lastName.valueOrNil),
                   .optional(ch.email.valueOrNil), .optional(ch.city.valueOrNil), .optional(ch.state.valueOrNil), .optional(ch.zip.valueOrNil),
                   .optional(ch.timezone.valueOrNil), .text(custom), optedOut, .int(scope.key), .text(ch.phone ?? ""),
                   .bool(ch.isTextable ?? true), .optional(importKey), .int(now), .int(now)])
-        let key = row?.int(0) ?? 0
+        guard let key = row?.int(0) else { return nil }
         try await addTags(c, scope, key: key, ch.tags ?? [])
         return key
     }
