@@ -571,6 +571,64 @@ struct CampaignTests {
         }
     }
 
+    /// API.md §1: a refused request changes nothing. Inline recipients become contacts only
+    /// when the launch is accepted.
+    @Test("a launch refused for credits or duplicate_send writes none of its inline recipients", arguments: TestEngine.available)
+    func refusedLaunchWritesNothing(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            _ = try await t.contact(#"{"phone":"+19195550144","firstName":"Kept","tags":["vip"]}"#)
+            let first = try await t.launchCampaign(#"{"name":"First","message":"Hi",\#(Self.filterVIP)}"#)
+            let campaignKey = try await t.storage.campaigns.get(t.orgA, id: first["id"]!.string!).key
+            let contact = try #require(try await t.storage.contacts.find(t.orgA, phone: "+19195550144"))
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let orgKey = t.orgA.key
+            try await t.storage.db.transaction { c in
+                _ = try await c.execute("""
+                    INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, status, sent_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, 'sent', ?, ?, ?)
+                    """, [.int(orgKey), .int(campaignKey), .int(contact.key), .text(contact.phone), .int(now), .int(now), .int(now)])
+            }
+            let clash = try await t.post("/api/campaigns", #"{"name":"Dup","message":"Hi","recipients":[{"phone":"+19195550144","firstName":"Overwritten","tags":["leaked"]},{"phone":"+19195550145"}]}"#)
+            #expect(clash.status == .conflict, "\(clash.text)")
+            #expect(clash.error == "duplicate_send")
+            let kept = try #require(try await t.storage.contacts.find(t.orgA, phone: "+19195550144"))
+            #expect(kept.firstName == "Kept")
+            #expect(kept.tags == ["vip"])
+            #expect(try await t.storage.contacts.find(t.orgA, phone: "+19195550145") == nil)
+
+            #expect(try await t.patch("/api/organization", #"{"billingMode":"credits"}"#).status == .ok)
+            let short = try await t.post("/api/campaigns", #"{"name":"Short","message":"Hi","recipients":[{"phone":"+19195550950","firstName":"New"},{"phone":"+19195550951"}]}"#)
+            #expect(short.error == "insufficient_credits", "\(short.text)")
+            #expect(try await t.storage.contacts.find(t.orgA, phone: "+19195550950") == nil)
+            #expect(try await t.storage.contacts.find(t.orgA, phone: "+19195550951") == nil)
+
+            // Accepted: the recipients are written, merged into the existing contact.
+            _ = try await t.post("/api/organization/credits", #"{"amount":10,"reason":"test"}"#)
+            let ok = try await t.post("/api/campaigns", #"{"name":"Ok","message":"Hi","recipients":[{"phone":"+19195550950","firstName":"New"}]}"#)
+            #expect(ok.status == .created, "\(ok.text)")
+            #expect(try await t.storage.contacts.find(t.orgA, phone: "+19195550950")?.firstName == "New")
+        }
+    }
+
+    @Test("a list filter of more than 100 tags or states is a 400, and one issue stands for too many inline recipients")
+    func listAndRecipientCaps() async throws {
+        try await TestApp.run(.sqlite) { t in
+            let tags = (0...100).map { "t\($0)" }.joined(separator: ",")
+            for path in ["/api/contacts?includeTotal=true&tags=\(tags)", "/api/contacts?state=\(tags)", "/api/contacts/export?tags=\(tags)"] {
+                let r = try await t.get(path)
+                #expect(r.status == .badRequest, "\(path)")
+                #expect(r.error == "invalid_request")
+            }
+            #expect(try await t.get("/api/contacts?tags=" + (0..<100).map { "t\($0)" }.joined(separator: ",")).status == .ok)
+            let many = "[" + Array(repeating: "{}", count: 10_001).joined(separator: ",") + "]"
+            let r = try await t.post("/api/campaigns/draft", #"{"name":"x","recipients":\#(many)}"#)
+            #expect(r.status == .unprocessableContent)
+            let details = r.json["details"]?.array ?? []
+            #expect(details.count == 1, "\(r.text.prefix(300))")
+            #expect(details.first?["field"]?.string == "recipients")
+        }
+    }
+
     @Test("duplicate_send counts only messages sent on the organization's local day and not failed ones", arguments: TestEngine.available)
     func duplicateSendDay(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in

@@ -12,7 +12,6 @@ struct CampaignRoutes {
     /// The providers test sends go through (none: every test message fails `provider_unavailable`).
     var providers = ProviderRegistry(providers: [])
     var estimator: CampaignEstimator { CampaignEstimator(storage: storage) }
-    static let maxInlineRecipients = 10_000
 
     func register(on api: RouterGroup<HeraldRequestContext>) {
         api.get("campaigns") { request, context in
@@ -242,15 +241,12 @@ struct CampaignRoutes {
             }
         }
         try issues.throwIfAny()
-        // Everything is valid: now inline recipients become contacts.
-        if fields.recipients != nil {
-            var again = IssueCollector()
-            audience = try await resolveReferences(scope, org: org, fields: fields, issues: &again, upsertRecipients: true)
-            try again.throwIfAny()
-        }
         let now = Date()
+        // Inline recipients become contacts only once the launch is accepted: the duplicate-send
+        // and credit checks below work on them as given (and on the contacts that already hold
+        // their phones), so a refused launch changes nothing.
         let estimate = try await estimator.estimate(scope, organization: org, fields: fields, audience: audience.estimateAudience, now: now)
-        if fields.acknowledgeDuplicateSend != true, let stored = audience.stored {
+        if fields.acknowledgeDuplicateSend != true, let stored = audience.stored ?? audience.existingKeys.map({ .contacts($0) }) {
             let zone = TimeZone(identifier: org.timezone) ?? TimeZone(identifier: "UTC")!
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = zone
@@ -272,6 +268,11 @@ struct CampaignRoutes {
                            "This campaign needs \(estimate.credits) credits; the balance is \(org.creditBalance).",
                            details: [FieldIssue(field: "credits", message: "needs \(estimate.credits), balance \(org.creditBalance)")])
         }
+        if fields.recipients != nil {
+            var again = IssueCollector()
+            audience = try await resolveReferences(scope, org: org, fields: fields, issues: &again, upsertRecipients: true)
+            try again.throwIfAny()
+        }
         let status = CampaignSchedule.launchStatus(scheduledFor: fields.scheduledFor, now: now)
         var stored = fields
         if status == .pending { stored.scheduledFor = nil }
@@ -290,11 +291,15 @@ struct CampaignRoutes {
         var stored: ResolvedAudience?
         var inline: EstimateAudience?
         var inlineKeys: [Int64]?
+        /// Inline recipients not yet written as contacts: the contacts that already hold their
+        /// phones (for the duplicate-send check).
+        var existingKeys: [Int64]?
 
-        init(stored: ResolvedAudience? = nil, inline: EstimateAudience? = nil, inlineKeys: [Int64]? = nil) {
+        init(stored: ResolvedAudience? = nil, inline: EstimateAudience? = nil, inlineKeys: [Int64]? = nil, existingKeys: [Int64]? = nil) {
             self.stored = stored
             self.inline = inline
             self.inlineKeys = inlineKeys
+            self.existingKeys = existingKeys
         }
 
         var estimateAudience: EstimateAudience {
@@ -341,13 +346,14 @@ struct CampaignRoutes {
             return ResolvedCampaignAudience(stored: .filter(filter))
         case .recipients(let list)?:
             if list.isEmpty { issues.add("recipients", "must hold at least one recipient") }
-            if list.count > Self.maxInlineRecipients { issues.add("recipients", "must hold at most \(Self.maxInlineRecipients) recipients; import larger audiences") ; return ResolvedCampaignAudience() }
+            if list.count > CampaignFields.maxInlineRecipients { return ResolvedCampaignAudience() }
             var seen = Set<String>()
             var unique: [InlineRecipient] = []
             var changes: [ContactChanges] = []
             var duplicates: Int64 = 0
             var notTextable: Int64 = 0
             var optedOut: Int64 = 0
+            var existingKeys: [Int64] = []
             for (i, r) in list.enumerated() {
                 // A missing phone is reported by the draft rules (unless ignored), never twice.
                 guard let raw = r.phone, !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
@@ -381,9 +387,13 @@ struct CampaignRoutes {
                         }
                     }
                     var eligible = number.isTextable
-                    if let existing = try await storage.contacts.find(scope, phone: number.e164), !existing.isOptedIn {
-                        if number.isTextable { optedOut += 1 }
-                        eligible = false
+                    if let existing = try await storage.contacts.find(scope, phone: number.e164) {
+                        if !existing.isOptedIn {
+                            if number.isTextable { optedOut += 1 }
+                            eligible = false
+                        } else if eligible {
+                            existingKeys.append(existing.key)
+                        }
                     }
                     if eligible { unique.append(normalized) }
                     changes.append(ch)
@@ -395,7 +405,7 @@ struct CampaignRoutes {
                 for ch in changes { keys.append(try await storage.contacts.upsert(scope, ch).0.key) }
                 return ResolvedCampaignAudience(stored: .contacts(keys), inlineKeys: keys)
             }
-            return ResolvedCampaignAudience(inline: .inline(unique, optedOut: optedOut, notTextable: notTextable, duplicates: duplicates))
+            return ResolvedCampaignAudience(inline: .inline(unique, optedOut: optedOut, notTextable: notTextable, duplicates: duplicates), existingKeys: existingKeys)
         case nil:
             return ResolvedCampaignAudience()
         }

@@ -68,7 +68,7 @@ struct ContactRoutes {
             try context.require(.write)
             let scope = try context.scope()
             let org = try await storage.organizations.get(scope)
-            let q = QueryParameters(request)
+            var q = QueryParameters(request)
             var issues = IssueCollector()
             let tags = ContactTags.normalize(q.list("tags"), field: "tags", into: &issues)
             let listId = q.string("listId")

@@ -30,7 +30,8 @@ public struct APIError: Error, Sendable {
 
     public static func validation(_ issues: [FieldIssue]) -> APIError {
         let fields = issues.map(\.field)
-        let unique = fields.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var seen = Set<String>()
+        let unique = fields.filter { seen.insert($0).inserted }
         return APIError(.unprocessableContent, "validation_error", "The request is invalid: check \(unique.joined(separator: ", ")).", details: issues)
     }
 

@@ -205,9 +205,16 @@ public struct QueryParameters {
         }
     }
 
-    public func list(_ name: String) -> [String] {
+    /// A comma list; more than `max` values is a 400 on the parameter (a long list costs the
+    /// database work, and a count over many tags grows with their square).
+    public mutating func list(_ name: String, max: Int = ContactFilter.maxTags) -> [String] {
         guard let s = string(name) else { return [] }
-        return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let values = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard values.count <= max else {
+            issues.append(FieldIssue(field: name, message: "must list at most \(max) values"))
+            return []
+        }
+        return values
     }
 
     public mutating func limit(default value: Int = 50, max: Int = 200) -> Int {

@@ -7,6 +7,8 @@ extension CampaignFields {
     /// Twilio rejects bodies over 1,600 characters (DOMAIN.md §1.4).
     public static let maxMessageLength = 1600
     public static let maxFAQReplies = 5
+    /// Inline `recipients` a campaign may carry; larger audiences are imported.
+    public static let maxInlineRecipients = 10_000
     public static let samplePercentRange = 1...50
     public static let durationMinutesRange = 1...10080
 
@@ -88,7 +90,11 @@ extension CampaignFields {
             issues.add("\(K.listIds.stringValue)[\(index)]", "must be a UUID")
         }
         // A missing phone is an invalid phone: ignored with `ignoreInvalidPhoneNumbers` (API.md §5.2).
-        for (index, recipient) in (recipients ?? []).enumerated() where ignoreInvalidPhoneNumbers != true {
+        // Past the size limit one issue says so, instead of one per recipient.
+        if let recipients, recipients.count > Self.maxInlineRecipients {
+            issues.add(K.recipients.stringValue, "must hold at most \(Self.maxInlineRecipients) recipients; import larger audiences")
+        }
+        for (index, recipient) in (recipients ?? []).enumerated() where ignoreInvalidPhoneNumbers != true && (recipients?.count ?? 0) <= Self.maxInlineRecipients {
             if recipient.phone.map(MessagingText.isBlank) ?? true {
                 issues.add("\(K.recipients.stringValue)[\(index)].phone", "is required")
             }
@@ -115,8 +121,10 @@ extension CampaignFields {
         if name.map(MessagingText.isBlank) ?? true {
             issues.add(K.name.stringValue, "is required")
         }
-        if isBlank(message), !isABTest, template == nil {
-            issues.add(K.message.stringValue, "is required unless an A/B test or a channel template is used")
+        if isBlank(message), !isABTest, template == nil || !resolvedChannel.hasTemplates {
+            issues.add(K.message.stringValue, resolvedChannel.hasTemplates
+                       ? "is required unless an A/B test or a channel template is used"
+                       : "is required unless an A/B test is used (\(resolvedChannel.rawValue) has no templates)")
         }
         let sources = audienceSourceFields
         if sources.isEmpty {

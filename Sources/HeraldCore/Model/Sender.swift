@@ -1,6 +1,16 @@
 /// A channel a message goes out on (API.md §4, §5.2).
 public enum Channel: String, Sendable, CaseIterable, Codable {
     case text, whatsapp, rcs, telegram, email, slack
+
+    /// Whether a campaign may send a provider template instead of a `message` (API.md §5.2):
+    /// WhatsApp's approved templates (DOMAIN.md, WhatsApp), RCS and email templates. An SMS
+    /// has no template: without a message it would go out empty.
+    public var hasTemplates: Bool {
+        switch self {
+        case .whatsapp, .rcs, .email: true
+        case .text, .telegram, .slack: false
+        }
+    }
 }
 
 /// What kind of address a sender is; derived from its channel and address.
