@@ -524,6 +524,20 @@ struct CampaignTests {
         }
     }
 
+    /// Records a message of campaign `campaignId` to the contact with `phone` as sent now.
+    static func recordSent(_ t: TestApp, campaignId: String, phone: String) async throws {
+        let campaignKey = try await t.storage.campaigns.get(t.orgA, id: campaignId).key
+        let contact = try #require(try await t.storage.contacts.find(t.orgA, phone: phone))
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let orgKey = t.orgA.key
+        try await t.storage.db.transaction { c in
+            _ = try await c.execute("""
+                INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, status, sent_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, 'sent', ?, ?, ?)
+                """, [.int(orgKey), .int(campaignKey), .int(contact.key), .text(contact.phone), .int(now), .int(now), .int(now)])
+        }
+    }
+
     @Test("duplicate_send (409) when recipients got a message today from another campaign; acknowledgeDuplicateSend launches", arguments: TestEngine.available)
     func duplicateSend(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in
@@ -534,16 +548,7 @@ struct CampaignTests {
             // Nothing sent yet: no overlap.
             let clean = try await t.launchCampaign(#"{"name":"Clean","message":"Hi",\#(Self.filterVIP)}"#)
             #expect(clean["status"]?.string == "pending")
-            let campaignKey = try await t.storage.campaigns.get(t.orgA, id: firstId).key
-            let contact = try #require(try await t.storage.contacts.find(t.orgA, phone: "+19195550131"))
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let orgKey = t.orgA.key
-            try await t.storage.db.transaction { c in
-                _ = try await c.execute("""
-                    INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, status, sent_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, 'sent', ?, ?, ?)
-                    """, [.int(orgKey), .int(campaignKey), .int(contact.key), .text(contact.phone), .int(now), .int(now), .int(now)])
-            }
+            try await Self.recordSent(t, campaignId: firstId, phone: "+19195550131")
             let body = #""name":"Second","message":"Hi",\#(Self.filterVIP)"#
             let r = try await t.post("/api/campaigns", "{\(body)}")
             #expect(r.status == .conflict)
@@ -578,16 +583,7 @@ struct CampaignTests {
         try await TestApp.run(engine) { t in
             _ = try await t.contact(#"{"phone":"+19195550144","firstName":"Kept","tags":["vip"]}"#)
             let first = try await t.launchCampaign(#"{"name":"First","message":"Hi",\#(Self.filterVIP)}"#)
-            let campaignKey = try await t.storage.campaigns.get(t.orgA, id: first["id"]!.string!).key
-            let contact = try #require(try await t.storage.contacts.find(t.orgA, phone: "+19195550144"))
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let orgKey = t.orgA.key
-            try await t.storage.db.transaction { c in
-                _ = try await c.execute("""
-                    INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, status, sent_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, 'sent', ?, ?, ?)
-                    """, [.int(orgKey), .int(campaignKey), .int(contact.key), .text(contact.phone), .int(now), .int(now), .int(now)])
-            }
+            try await Self.recordSent(t, campaignId: first["id"]!.string!, phone: "+19195550144")
             let clash = try await t.post("/api/campaigns", #"{"name":"Dup","message":"Hi","recipients":[{"phone":"+19195550144","firstName":"Overwritten","tags":["leaked"]},{"phone":"+19195550145"}]}"#)
             #expect(clash.status == .conflict, "\(clash.text)")
             #expect(clash.error == "duplicate_send")
