@@ -61,12 +61,19 @@ struct OrganizationTests {
             #expect(try await defaults() == [t.defaultSenderId])
             #expect(try await t.storage.senders.defaultSender(t.orgA, channel: .text)?.id == t.defaultSenderId)
             #expect(try await t.patch("/api/organization", #"{"defaultSenderId":"\#(senderId)"}"#).status == .ok)
-            // A partial patch leaves the rest alone; null clears the default sender.
-            let partial = try await t.patch("/api/organization", #"{"quietHours":{"end":"22:15"},"defaultSenderId":null}"#).json
+            // A partial patch leaves the rest alone.
+            let partial = try await t.patch("/api/organization", #"{"quietHours":{"end":"22:15"}}"#).json
             #expect(partial["quietHours"] == .object(["start": .string("09:30"), "end": .string("22:15")]))
-            #expect(partial.raw("defaultSenderId") == .null)
+            #expect(partial["defaultSenderId"]?.string == senderId)
             #expect(partial["name"]?.string == "Acme")
-            #expect(try await defaults().isEmpty)
+            // While it has text senders the organization has a default one: clearing it, naming
+            // a sender of another channel, or un-defaulting the sender itself is refused.
+            #expect(try await t.patch("/api/organization", #"{"defaultSenderId":null}"#).fields == ["defaultSenderId"])
+            let email = try #require(try await t.post("/api/senders", #"{"channel":"email","address":"d@example.com","provider":"simulator"}"#).json["id"]?.string)
+            #expect(try await t.patch("/api/organization", #"{"defaultSenderId":"\#(email)"}"#).fields == ["defaultSenderId"])
+            #expect(try await t.patch("/api/senders/\(senderId)", #"{"isDefault":false}"#).fields == ["isDefault"])
+            #expect(try await defaults().sorted() == [email, senderId].sorted())
+            #expect(try await t.get("/api/organization").json["defaultSenderId"]?.string == senderId)
             // Organization B is untouched.
             #expect(try await t.get("/api/organization", key: t.b.read).json["name"]?.string == "Other")
         }
@@ -87,10 +94,16 @@ struct OrganizationTests {
             let o = try await t.get("/api/organization").json
             #expect(o["name"]?.string == "Default")
             #expect(o["timezone"]?.string == "America/New_York")
-            for bad in ["7:00", "24:00", "12:60", "1200", "ab:cd"] {
+            for bad in ["7:00", "24:00", "12:60", "1200", "ab:cd", "+9:00", "-1:30", " 9:00", "09:+5"] {
                 let q = try await t.patch("/api/organization", #"{"quietHours":{"start":"\#(bad)"}}"#)
                 #expect(q.fields == ["quietHours.start"], "\(bad)")
             }
+            // The window must be able to open: start before end, also against the stored other end.
+            #expect(try await t.patch("/api/organization", #"{"quietHours":{"start":"21:00","end":"08:00"}}"#).fields == ["quietHours.end"])
+            #expect(try await t.patch("/api/organization", #"{"quietHours":{"start":"22:00"}}"#).fields == ["quietHours.end"])
+            #expect(try await t.patch("/api/organization", #"{"quietHours":{"end":"08:00"}}"#).fields == ["quietHours.end"])
+            let after = try await t.get("/api/organization").json
+            #expect(after["quietHours"] == .object(["start": .string("08:00"), "end": .string("21:00")]))
         }
     }
 

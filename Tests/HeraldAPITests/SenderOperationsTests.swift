@@ -25,6 +25,7 @@ struct SenderOperationsTests {
     @Test("sender type is derived from channel and address", arguments: TestEngine.available)
     func types(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in
+            var channels: Set<String> = ["text"]
             for (channel, address, type, stored) in Self.typeCases {
                 let r = try await t.post("/api/senders", #"{"channel":"\#(channel)","address":"\#(address)","provider":"simulator","label":"L","maxPerSecond":5}"#, key: t.a.write)
                 #expect(r.status == .created, "\(channel) \(address): \(r.text)")
@@ -33,7 +34,8 @@ struct SenderOperationsTests {
                 #expect(r.json["address"]?.string == stored)
                 #expect(r.json["channel"]?.string == channel)
                 #expect(r.json["maxPerSecond"]?.number == 5)
-                #expect(r.json["isDefault"]?.bool == false)
+                // The first sender of a channel is its default.
+                #expect(r.json["isDefault"]?.bool == channels.insert(channel).inserted, "\(channel) \(address)")
                 #expect(r.json["label"]?.string == "L" && r.json["provider"]?.string == "simulator")
                 #expect(isUUID(r.json["id"]) && isInstant(r.json["createdAt"]))
             }
@@ -94,10 +96,13 @@ struct SenderOperationsTests {
             #expect(try await t.patch("/api/senders/\(id)", #"{"channel":"email"}"#).fields == ["channel"])
             #expect(try await t.patch("/api/senders/\(id)", #"{"address":"+12025550100"}"#).status == .conflict)
             #expect(Set(try await t.patch("/api/senders/\(id)", #"{"provider":"x","maxPerSecond":-1}"#).fields) == ["provider", "maxPerSecond"])
-            // Deleting the default sender clears defaultSenderId.
+            // Deleting the default sender makes the channel's oldest other sender the default.
             #expect(try await t.delete("/api/senders/\(t.defaultSenderId)").status == .noContent)
-            #expect(try await t.get("/api/organization").json.raw("defaultSenderId") == .null)
+            #expect(try await t.get("/api/organization").json["defaultSenderId"]?.string == id)
+            #expect(try await t.get("/api/senders/\(id)").json["isDefault"]?.bool == true)
             #expect(try await t.get("/api/senders/\(t.defaultSenderId)").status == .notFound)
+            #expect(try await t.delete("/api/senders/\(id)").status == .noContent)
+            #expect(try await t.get("/api/organization").json.raw("defaultSenderId") == .null)
         }
     }
 

@@ -35,7 +35,7 @@ struct OrganizationRoutes {
                 for key in ["start", "end"] {
                     switch quiet[key] {
                     case .string(let v)?:
-                        if Self.isClockTime(v) {
+                        if SendWindowTime(parsing: v) != nil {
                             if key == "start" { s.quietHoursStart = v } else { s.quietHoursEnd = v }
                         } else { issues.add("quietHours.\(key)", "must be a time HH:mm") }
                     case nil: break
@@ -47,8 +47,29 @@ struct OrganizationRoutes {
                 if let v = value, v.isEmpty || v.count > 1600 { issues.add(key, "must be 1 to 1600 characters") }
             }
             let scope = try context.scope()
-            if case .set(let senderId) = s.defaultSenderId {
-                if (try? await storage.senders.get(scope, id: senderId)) == nil { issues.add("defaultSenderId", "no such sender in this organization") }
+            if quiet != nil, !issues.issues.contains(where: { $0.field.hasPrefix("quietHours.") }) {
+                // The window the organization ends up with must be able to open: start before end.
+                let current = try await storage.organizations.get(scope)
+                do {
+                    _ = try SendWindow.parse(start: s.quietHoursStart ?? current.quietHoursStart, end: s.quietHoursEnd ?? current.quietHoursEnd)
+                } catch let error as ValidationError {
+                    issues.merge(error.issues)
+                }
+            }
+            switch s.defaultSenderId {
+            case .set(let senderId):
+                if let sender = try? await storage.senders.get(scope, id: senderId) {
+                    if sender.channel != .text { issues.add("defaultSenderId", "must be a text sender (the default of other channels is set on the sender, isDefault)") }
+                } else {
+                    issues.add("defaultSenderId", "no such sender in this organization")
+                }
+            case .clear:
+                // Campaigns without a senderId send from the text channel's default: while the
+                // organization has text senders, one of them is it.
+                if try await storage.senders.defaultSender(scope, channel: .text) != nil {
+                    issues.add("defaultSenderId", "cannot be cleared while the organization has text senders; choose another one")
+                }
+            case .unchanged: break
             }
             try fields.finish(issues)
             return JSONResponse.make(Present.organization(try await storage.organizations.update(scope, s)))
@@ -105,11 +126,6 @@ struct OrganizationRoutes {
         }
     }
 
-    static func isClockTime(_ s: String) -> Bool {
-        let parts = s.split(separator: ":")
-        guard s.count == 5, parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]) else { return false }
-        return (0...23).contains(h) && (0...59).contains(m)
-    }
 }
 
 import PhoneNumbers

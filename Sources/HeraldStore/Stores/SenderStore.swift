@@ -41,6 +41,11 @@ public struct SenderStore: Sendable {
     func create(_ c: any SQLConnection, _ scope: OrganizationScope, _ input: Input) async throws -> Sender {
         let now = Clock.nowMillis()
         let uuid = IDs.make()
+        var input = input
+        // A channel that has senders always has one default (the one campaigns without a
+        // `senderId` send from): its first sender is the default whatever the request said.
+        let others = try await c.queryOne("SELECT COUNT(*) FROM senders WHERE org_id = ? AND channel = ?", [.int(scope.key), .text(input.channel.rawValue)])?.int(0) ?? 0
+        if others == 0 { input.isDefault = true }
         if input.isDefault {
             try await c.execute("UPDATE senders SET is_default = 0 WHERE org_id = ? AND channel = ?", [.int(scope.key), .text(input.channel.rawValue)])
         }
@@ -110,6 +115,9 @@ public struct SenderStore: Sendable {
             if let v = ch.provider { sets.append("provider = ?"); binds.append(.text(v)) }
             if let v = ch.maxPerSecond { sets.append("max_per_second = ?"); binds.append(.double(v)) }
             if let v = ch.isDefault {
+                if !v && current.isDefault {
+                    throw ValidationError(field: "isDefault", message: "this is the \(current.channel.rawValue) channel's default sender; make another sender of the channel the default instead")
+                }
                 if v {
                     try await c.execute("UPDATE senders SET is_default = 0 WHERE org_id = ? AND channel = ?", [.int(scope.key), .text(current.channel.rawValue)])
                     if current.channel == .text {
@@ -144,7 +152,17 @@ public struct SenderStore: Sendable {
                 throw StoreError.invalidState("\(inUse == 1 ? "a scheduled or running campaign uses" : "\(inUse) scheduled or running campaigns use") this sender")
             }
             try await c.execute("DELETE FROM senders WHERE org_id = ? AND id = ?", [.int(scope.key), .int(current.key)])
-            try await c.execute("UPDATE organizations SET default_sender_uuid = NULL WHERE id = ? AND default_sender_uuid = ?", [.int(scope.key), .text(current.id)])
+            guard current.isDefault else { return }
+            // The channel's next sender (the oldest) becomes its default, as campaigns without a
+            // `senderId` would pick it; for text the organization's `defaultSenderId` follows.
+            let next = try await c.queryOne("SELECT uuid FROM senders WHERE org_id = ? AND channel = ? ORDER BY id ASC LIMIT 1",
+                                            [.int(scope.key), .text(current.channel.rawValue)])?.text(0)
+            if let next {
+                try await c.execute("UPDATE senders SET is_default = 1 WHERE org_id = ? AND uuid = ?", [.int(scope.key), .text(next)])
+            }
+            if current.channel == .text {
+                try await c.execute("UPDATE organizations SET default_sender_uuid = ? WHERE id = ?", [.optional(next), .int(scope.key)])
+            }
         }
     }
 }
