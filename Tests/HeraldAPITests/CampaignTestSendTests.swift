@@ -83,6 +83,34 @@ struct CampaignTestSendTests {
         }
     }
 
+    @Test("credits billing: test messages are paid before sending, never on credit; merge values are bounded", arguments: TestEngine.available)
+    func creditsAndBounds(engine kind: TestEngine) async throws {
+        try await DeliveryApp.run(kind, at: DeliveryFlowTests.noonInNewYork) { app in
+            let sender = try await app.sender()
+            let draft = try await app.call(.post, "/api/campaigns/draft", #"{"name": "T", "message": "Hi {{firstName|there}}", "senderId": "\#(sender)"}"#)
+            let id = try #require(draft.json["id"]?.string)
+            #expect(try await app.call(.patch, "/api/organization", #"{"billingMode":"credits"}"#).status == .ok)
+            #expect(try await app.call(.post, "/api/organization/credits", #"{"amount":1,"reason":"purchase"}"#).status == .ok)
+            let two = try await app.call(.post, "/api/campaigns/\(id)/test", #"{"to": ["+12025550101", "+12025550102"]}"#)
+            #expect(two.status == .unprocessableContent, "\(two.text)")
+            #expect(two.json["error"]?.string == "insufficient_credits")
+            #expect(try await app.received().isEmpty)
+            let one = try await app.call(.post, "/api/campaigns/\(id)/test", #"{"to": ["+12025550101"]}"#)
+            #expect(one.json["results"]?[0]?["status"]?.string == "sent", "\(one.text)")
+            let org = try await app.call(.get, "/api/organization")
+            #expect(org.json["creditBalance"]?.int == 0)
+            // Merge values: at most a custom field's length each; a body past 1,600 characters is not sent.
+            let huge = String(repeating: "x", count: 1001)
+            let tooLong = try await app.call(.post, "/api/campaigns/\(id)/test", #"{"to": ["+12025550101"], "mergeFields": {"firstName": "\#(huge)"}}"#)
+            #expect(Self.fields(tooLong) == ["mergeFields.firstName"], "\(tooLong.text.prefix(200))")
+            #expect(try await app.call(.patch, "/api/organization", #"{"billingMode":"unlimited"}"#).status == .ok)
+            let long = String(repeating: "y", count: 1000)
+            let body = try await app.call(.post, "/api/campaigns/\(id)/test", #"{"to": ["+12025550103"], "message": "{{a}}{{b}}", "mergeFields": {"a": "\#(long)", "b": "\#(long)"}}"#)
+            #expect(body.json["results"]?[0]?["error"]?.string == "message_too_long", "\(body.text.prefix(200))")
+            #expect(try await app.received() == ["+12025550101": 1])
+        }
+    }
+
     @Test("another organization's campaign is a 404", arguments: TestEngine.available)
     func crossOrganization(engine kind: TestEngine) async throws {
         try await TestApp.run(kind) { app in

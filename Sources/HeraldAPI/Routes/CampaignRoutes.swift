@@ -8,6 +8,8 @@ import Hummingbird
 /// `/api/campaigns` (API.md §5.3, seed 000): compose, validate, estimate, schedule and launch.
 /// Sending itself belongs to the engine; here a launched campaign reaches `scheduled` or `pending`.
 struct CampaignRoutes {
+    /// Merge values a test send may give (each at most a custom field's length).
+    static let maxTestMergeFields = 50
     let storage: Storage
     /// The providers test sends go through (none: every test message fails `provider_unavailable`).
     var providers = ProviderRegistry(providers: [])
@@ -175,8 +177,17 @@ struct CampaignRoutes {
             }
         }
         var mergeFields: [String: String] = [:]
-        for (key, value) in (mergeObject ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if case .string(let text) = value { mergeFields[key] = text } else { issues.add("mergeFields.\(key)", "must be a string") }
+        if (mergeObject?.count ?? 0) > Self.maxTestMergeFields { issues.add("mergeFields", "must have at most \(Self.maxTestMergeFields) fields") }
+        for (key, value) in (mergeObject ?? [:]).sorted(by: { $0.key < $1.key }).prefix(Self.maxTestMergeFields) {
+            if case .string(let text) = value {
+                if text.count > ContactFieldRules.maxCustomFieldValueLength {
+                    issues.add("mergeFields.\(key)", "must be at most \(ContactFieldRules.maxCustomFieldValueLength) characters")
+                } else {
+                    mergeFields[key] = text
+                }
+            } else {
+                issues.add("mergeFields.\(key)", "must be a string")
+            }
         }
         var sender: Sender?
         if let id = senderId ?? campaign.fields.senderId {
@@ -189,9 +200,15 @@ struct CampaignRoutes {
         try body.finish(issues)
         guard let sender else { throw APIError.validation(issues.issues) }
 
-        let results = try await CampaignTestSender(storage: storage, providers: providers).send(
-            scope, organization: org, campaign: campaign, sender: sender,
-            request: .init(to: phones, message: message, mediaUrl: mediaUrls?.first, mergeFields: mergeFields))
+        let results: [CampaignTestSender.Result]
+        do {
+            results = try await CampaignTestSender(storage: storage, providers: providers).send(
+                scope, organization: org, campaign: campaign, sender: sender,
+                request: .init(to: phones, message: message, mediaUrl: mediaUrls?.first, mergeFields: mergeFields))
+        } catch let e as CampaignTestSender.InsufficientCredits {
+            throw APIError(.unprocessableContent, "insufficient_credits", "These test messages need \(e.needed) credits; the balance is \(e.balance).",
+                           details: [FieldIssue(field: "credits", message: "needs \(e.needed), balance \(e.balance)")])
+        }
         return JSONResponse.make(.object(["results": .array(results.map { r in
             .object([
                 "to": .string(r.to),

@@ -36,6 +36,12 @@ public struct CampaignTestSender: Sendable {
         }
     }
 
+    /// In credits billing the balance does not cover the test messages (nothing was sent).
+    public struct InsufficientCredits: Error, Sendable {
+        public var needed: Int64
+        public var balance: Int64
+    }
+
     /// One phone's result.
     public struct Result: Sendable, Hashable {
         public var to: String
@@ -66,6 +72,9 @@ public struct CampaignTestSender: Sendable {
             var result = Result(to: phone, sent: false, messageId: id, body: body, encoding: count.encoding, segments: count.segments, error: nil)
             if let contact, !contact.isOptedIn {
                 result.error = "opted_out"
+            } else if body.count > CampaignFields.maxMessageLength {
+                // Merge values can make a body longer than any carrier takes (DOMAIN.md §1.4).
+                result.error = "message_too_long"
             } else if provider == nil {
                 result.error = "provider_unavailable"
             } else {
@@ -76,19 +85,28 @@ public struct CampaignTestSender: Sendable {
             results.append(result)
         }
         guard let provider, !outbound.isEmpty else { return results }
+        // Credits billing: the messages' credits are taken before anything is sent, never below
+        // zero, and the credits of messages the carrier refuses are given back.
+        let billed = organization.billingMode == .credits
+        let needed = outbound.reduce(Int64(0)) { $0 + Int64($1.credits) }
+        if billed, needed > 0 {
+            guard try await storage.organizations.addCredits(scope, amount: -needed, reason: "campaign test messages", campaignId: campaign.id, floor: 0) != nil else {
+                throw InsufficientCredits(needed: needed, balance: try await storage.organizations.get(scope).creditBalance)
+            }
+        }
         let accepted = await provider.submitBatch(outbound.map(\.message))
-        var charge: Int64 = 0
+        var refund: Int64 = 0
         for (item, outcome) in zip(outbound, accepted) {
             switch outcome {
             case .success:
                 results[item.index].sent = true
-                charge += Int64(item.credits)
             case .failure(let error):
                 results[item.index].error = error.code
+                refund += Int64(item.credits)
             }
         }
-        if organization.billingMode == .credits && charge > 0 {
-            _ = try await storage.organizations.addCredits(scope, amount: -charge, reason: "campaign test messages accepted by the carrier", campaignId: campaign.id)
+        if billed && refund > 0 {
+            _ = try await storage.organizations.addCredits(scope, amount: refund, reason: "campaign test messages the carrier refused", campaignId: campaign.id)
         }
         return results
     }
