@@ -47,7 +47,7 @@ public enum HeraldServer {
         let imports = ImportService(storage: storage, logger: logger)
         let router = buildRouter(configuration: configuration, storage: storage, imports: imports, prometheus: prometheus,
                                  simulator: simulator, providers: engine?.providers)
-        var services: [any Service] = []
+        var services: [any Service] = [RetentionService(storage: storage, logger: logger)]
         if configuration.role != .api {
             services.append(imports)
             if let engine {

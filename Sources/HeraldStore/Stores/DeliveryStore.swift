@@ -422,6 +422,18 @@ public struct DeliveryStore: Sendable {
         }
     }
 
+    /// How long a receipt waits for its message: a message is recorded seconds after its
+    /// submission, or after a crashed worker's recovery; two days covers a long outage.
+    public static let unmatchedReceiptRetentionMillis: Int64 = 2 * 24 * 3600 * 1000
+
+    /// Deletes kept receipts older than `unmatchedReceiptRetentionMillis` (receipts of test
+    /// sends, which are not campaign messages, never match). Returns how many.
+    public func deleteStaleUnmatchedReceipts(now: Int64 = Clock.nowMillis()) async throws -> Int {
+        try await db.transaction { c in
+            try await c.execute("DELETE FROM unmatched_receipts WHERE received_at < ?", [.int(now - Self.unmatchedReceiptRetentionMillis)])
+        }
+    }
+
     /// Applies kept receipts whose message has been recorded since (a receipt can overtake the
     /// recording of its message on PostgreSQL, where writers run concurrently).
     @discardableResult

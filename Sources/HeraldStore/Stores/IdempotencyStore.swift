@@ -51,6 +51,14 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
+    /// Deletes every kept response older than `retentionMillis` (all organizations: the rows
+    /// have expired, nothing is read). Returns how many.
+    public func deleteExpired(now: Int64 = Clock.nowMillis()) async throws -> Int {
+        try await db.transaction { c in
+            try await c.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [.int(now - Self.retentionMillis)])
+        }
+    }
+
     /// Forgets a claim whose request failed with a server error, so a retry can run again.
     public func release(apiKey: Int64, key: String) async throws {
         try await db.transaction { c in
