@@ -12,7 +12,7 @@ struct ConventionsTests {
     /// A GET of every collection and of every single resource kind (ids filled in by `seed`).
     static let readPaths = [
         "/api/organization", "/api/organization/credits/ledger", "/api/api-keys", "/api/contacts", "/api/contacts/{contact}",
-        "/api/contacts/export", "/api/contacts/imports/{import}", "/api/tags", "/api/lists", "/api/lists/{list}",
+        "/api/contacts/export", "/api/contacts/imports/{import}", "/api/contacts/imports/{import}/errors", "/api/tags", "/api/lists", "/api/lists/{list}",
         "/api/lists/{list}/contacts", "/api/segments", "/api/segments/{segment}", "/api/segments/{segment}/contacts",
         "/api/senders", "/api/senders/{sender}",
     ]
@@ -237,7 +237,7 @@ struct ConventionsTests {
         try await TestApp.run(engine) { t in
             let ids = try await Self.seed(t)
             let lists = ["/api/contacts", "/api/lists", "/api/segments", "/api/senders", "/api/organization/credits/ledger", "/api/api-keys",
-                         "/api/tags", "/api/lists/{list}/contacts", "/api/segments/{segment}/contacts"]
+                         "/api/tags", "/api/lists/{list}/contacts", "/api/segments/{segment}/contacts", "/api/contacts/imports/{import}/errors"]
             for path in lists.map({ Self.fill($0, ids) }) {
                 for (query, field) in [("limit=0", "limit"), ("limit=201", "limit"), ("limit=abc", "limit"), ("limit=-1", "limit"),
                                        ("cursor=garbage", "cursor"), ("cursor=AAAA", "cursor")] {

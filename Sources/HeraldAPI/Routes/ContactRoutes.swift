@@ -90,6 +90,20 @@ struct ContactRoutes {
         api.get("contacts/imports/:id") { _, context in
             JSONResponse.make(Present.importJob(try await storage.imports.get(try context.scope(), id: try context.parameters.require("id"))))
         }
+        api.get("contacts/imports/:id/errors") { request, context in
+            // Every row error of the job in row order; the cursor carries the last row and field.
+            var q = QueryParameters(request)
+            let limit = q.limit()
+            let cursor = q.cursor()
+            let includeTotal = q.bool("includeTotal") ?? false
+            try q.throwIfIssues()
+            let after: (row: Int64, field: String)? = if let cursor, case .text(let field) = cursor.id { (cursor.sortValue, field) } else { nil }
+            let (rows, total) = try await storage.imports.errors(try context.scope(), id: try context.parameters.require("id"), after: after,
+                                                                 limit: limit + 1, includeTotal: includeTotal)
+            let (errors, last) = Paging.split(rows, limit: limit)
+            return Paging.envelope(errors.map(Present.importError), next: last.map { KeysetCursor(sortValue: $0.row, id: .text($0.field)) },
+                                   total: total, request: request)
+        }
         api.get("contacts/:id") { _, context in
             JSONResponse.make(Present.contact(try await storage.contacts.get(try context.scope(), id: try context.parameters.require("id"))))
         }
