@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 @testable import HeraldAPI
 import HeraldCore
+import HeraldEngine
+import HeraldStore
 import HeraldTestSupport
 import Testing
 
@@ -12,7 +14,7 @@ struct ConventionsTests {
     /// A GET of every collection and of every single resource kind (ids filled in by `seed`).
     static let readPaths = [
         "/api/organization", "/api/organization/credits/ledger", "/api/api-keys", "/api/contacts", "/api/contacts/{contact}",
-        "/api/contacts/export", "/api/contacts/imports/{import}", "/api/tags", "/api/lists", "/api/lists/{list}",
+        "/api/contacts/export", "/api/contacts/imports/{import}", "/api/contacts/imports/{import}/errors", "/api/tags", "/api/lists", "/api/lists/{list}",
         "/api/lists/{list}/contacts", "/api/segments", "/api/segments/{segment}", "/api/segments/{segment}/contacts",
         "/api/senders", "/api/senders/{sender}",
     ]
@@ -237,7 +239,7 @@ struct ConventionsTests {
         try await TestApp.run(engine) { t in
             let ids = try await Self.seed(t)
             let lists = ["/api/contacts", "/api/lists", "/api/segments", "/api/senders", "/api/organization/credits/ledger", "/api/api-keys",
-                         "/api/tags", "/api/lists/{list}/contacts", "/api/segments/{segment}/contacts"]
+                         "/api/tags", "/api/lists/{list}/contacts", "/api/segments/{segment}/contacts", "/api/contacts/imports/{import}/errors"]
             for path in lists.map({ Self.fill($0, ids) }) {
                 for (query, field) in [("limit=0", "limit"), ("limit=201", "limit"), ("limit=abc", "limit"), ("limit=-1", "limit"),
                                        ("cursor=garbage", "cursor"), ("cursor=AAAA", "cursor")] {
@@ -392,6 +394,67 @@ struct ConventionsTests {
             let empty = try await t.post("/api/lists", #"{"name":"E"}"#, headers: [HTTPField.Name("Idempotency-Key")!: String(repeating: "x", count: 256)])
             #expect(empty.status == .badRequest)
             #expect(empty.fields == ["Idempotency-Key"])
+        }
+    }
+
+    /// How a CSV goes to `POST /api/contacts/import` in `idempotentUpload`.
+    enum UploadForm: String, CaseIterable, Sendable {
+        /// `text/csv` with its Content-Length.
+        case csv
+        /// `text/csv` without a Content-Length, as a chunked upload arrives.
+        case chunked
+        /// The `file` part of a `multipart/form-data` body.
+        case multipart
+    }
+
+    @Test("Idempotency-Key on a CSV import covers the file's bytes: the same file replays with one job, another file of the same length is 409 with none",
+          arguments: TestEngine.available, UploadForm.allCases)
+    func idempotentUpload(engine: TestEngine, form: UploadForm) async throws {
+        try await TestApp.run(engine) { t in
+            let ada = "phone,firstName\n+19195550100,Ada\n"
+            let bob = "phone,firstName\n+19195550101,Bob\n"
+            #expect(ada.utf8.count == bob.utf8.count)
+            func upload(_ csv: String, key: String = "upload", boundary: String = "b0undary", apiKey: String? = nil) async throws -> Reply {
+                var headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: key]
+                var body = csv
+                var contentType = "text/csv"
+                if form == .multipart {
+                    body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
+                    contentType = "multipart/form-data; boundary=\(boundary)"
+                }
+                if form != .chunked { headers[.contentLength] = "\(body.utf8.count)" }
+                return try await t.call(.post, "/api/contacts/import", key: apiKey, body: body, contentType: contentType, headers: headers)
+            }
+            func jobs() async throws -> Int64 {
+                try await t.storage.db.transaction { c in try await c.queryOne("SELECT COUNT(*) FROM imports", [])?.int(0) ?? -1 }
+            }
+            func receivedFiles() throws -> Int {
+                try FileManager.default.contentsOfDirectory(atPath: t.dataDirectory).filter { $0.hasPrefix("import-") }.count
+            }
+            let first = try await upload(ada)
+            #expect(first.status == .accepted, "\(first.text)")
+            let again = try await upload(ada)
+            #expect(again.status == .accepted && again.text == first.text && again.header("Idempotent-Replayed") == "true", "\(again.text)")
+            if form == .multipart {
+                // The same file in a body with another boundary (a retry by another client) is the same request.
+                let retried = try await upload(ada, boundary: "other-boundary")
+                #expect(retried.text == first.text && retried.header("Idempotent-Replayed") == "true", "\(retried.text)")
+            }
+            let other = try await upload(bob)
+            #expect(other.status == .conflict && other.error == "conflict", "\(other.text)")
+            #expect(other.fields == ["Idempotency-Key"])
+            // Refused before the route runs (role too low): nothing is kept either.
+            #expect(try await upload(bob, key: "by-reader", apiKey: t.a.read).status == .forbidden)
+            // One job and its one file: the replayed and refused uploads were received and removed again.
+            #expect(try await jobs() == 1)
+            #expect(try receivedFiles() == 1)
+            try await ImportService(storage: t.storage).processPending()
+            let phones = try await t.get("/api/contacts").json["data"]?.array.compactMap { $0["phone"]?.string }
+            #expect(phones == ["+19195550100"])
+            #expect(try receivedFiles() == 0)
+            // Another key imports the other file.
+            #expect(try await upload(bob, key: "upload-2").status == .accepted)
+            #expect(try await jobs() == 2)
         }
     }
 

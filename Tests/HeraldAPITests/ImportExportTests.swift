@@ -65,6 +65,65 @@ struct ImportExportTests {
         }
     }
 
+    @Test("every row error is kept: the job embeds the first 1000, /errors pages through all of them in row order", arguments: TestEngine.available)
+    func allErrors(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            // 1,500 invalid rows (CSV rows 2…1501): a bad phone each, and every hundredth a bad
+            // email and a bad optedOut instead, two errors of one row (in field order).
+            var csv = "phone,email,optedOut\n"
+            var expected: [String] = []
+            for i in 0..<1500 {
+                let row = i + 2
+                if i % 100 == 99 {
+                    csv += "+1919555\(String(format: "%04d", i)),not-an-email,maybe\n"
+                    expected += ["\(row):email", "\(row):optedOut"]
+                } else {
+                    csv += "x\(i),,\n"
+                    expected.append("\(row):phone")
+                }
+            }
+            let job = try await t.importCSV(csv, key: t.a.write)
+            #expect(job["status"]?.string == "completed", "\(job)")
+            #expect(job["totalRows"]?.int == 1500 && job["invalid"]?.int == 1500 && job["created"]?.int == 0)
+            let id = try #require(job["id"]?.string)
+            func label(_ e: FilterJSON) -> String { "\(e["row"]?.int ?? 0):\(e["field"]?.string ?? "")" }
+            let embedded = job["errors"]?.array ?? []
+            #expect(embedded.map(label) == Array(expected.prefix(1000)))
+            // Pages of 100 split row 101's two errors across a page boundary; the read key may list them.
+            let all = try await t.all("/api/contacts/imports/\(id)/errors", limit: 100, key: t.a.read)
+            #expect(all.map(label) == expected)
+            #expect(all.allSatisfy { $0.keys == ["row", "field", "message"] && !($0["message"]?.string ?? "").isEmpty })
+            #expect(Array(all.prefix(1000)) == embedded)
+            let first = try await t.get("/api/contacts/imports/\(id)/errors?includeTotal=true", key: t.a.read)
+            #expect(first.status == .ok)
+            #expect(first.json.keys == ["data", "nextCursor", "total"])
+            #expect(first.json["data"]?.array.count == 50) // the default limit
+            #expect(first.json["total"]?.int == expected.count)
+            #expect(try await t.get("/api/contacts/imports/\(id)/errors?limit=200").json["data"]?.array.count == 200)
+            // Bad paging parameters; a cursor of another list, or of another import's errors, is not one of this list.
+            for (query, fields) in [("limit=0", ["limit"]), ("limit=201", ["limit"]), ("limit=x", ["limit"]), ("cursor=garbage", ["cursor"]),
+                                    ("includeTotal=maybe", ["includeTotal"]), ("limit=0&cursor=zz", ["limit", "cursor"])] {
+                let r = try await t.get("/api/contacts/imports/\(id)/errors?\(query)")
+                #expect(r.status == .badRequest && r.error == "invalid_request", "\(query): \(r.text)")
+                #expect(Set(r.fields) == Set(fields), "\(query): \(r.text)")
+            }
+            let cursor = try #require(first.json["nextCursor"]?.string)
+            let other = try #require(try await t.importCSV("phone\nx\ny\n")["id"]?.string)
+            #expect(try await t.get("/api/contacts/imports/\(other)/errors?cursor=\(cursor)").fields == ["cursor"])
+            _ = try await t.contact(#"{"phone":"+19195550100"}"#)
+            _ = try await t.contact(#"{"phone":"+19195550101"}"#)
+            let contactsCursor = try #require(try await t.get("/api/contacts?limit=1").json["nextCursor"]?.string)
+            #expect(try await t.get("/api/contacts/imports/\(id)/errors?cursor=\(contactsCursor)").fields == ["cursor"])
+            #expect(try await t.all("/api/contacts/imports/\(other)/errors", limit: 1).map(label) == ["2:phone", "3:phone"])
+            // Another organization's import, an unknown one and a malformed id are 404.
+            for (path, key) in [("/api/contacts/imports/\(id)/errors", t.b.admin), ("/api/contacts/imports/\(id)/errors", t.b.read),
+                                ("/api/contacts/imports/\(UUID().uuidString.lowercased())/errors", t.a.read), ("/api/contacts/imports/nope/errors", t.a.read)] {
+                let r = try await t.get(path, key: key)
+                #expect(r.status == .notFound && r.error == "not_found", "\(path): \(r.text)")
+            }
+        }
+    }
+
     @Test("header aliases are matched case-insensitively", arguments: ["phoneNumber", "MOBILE", "phone"])
     func phoneAliases(alias: String) async throws {
         try await TestApp.run(.sqlite) { t in

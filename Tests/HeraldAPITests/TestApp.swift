@@ -46,6 +46,8 @@ struct TestApp: Sendable {
     /// The bootstrapped default sender of organization A.
     let defaultSenderId: String
     let registry: PrometheusCollectorRegistry
+    /// The data directory, where uploads are received.
+    let dataDirectory: String
 
     static let bootstrapKey = "hk_bootstrapAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
@@ -75,9 +77,10 @@ struct TestApp: Sendable {
             let registry = PrometheusCollectorRegistry()
             let app = HeraldServer.buildApplication(configuration: configuration, storage: storage,
                                                     logger: Logger(label: "herald.api-test"), prometheus: registry)
+            let dataDirectory = configuration.dataDirectory
             try await app.test(.router) { client in
                 try await body(TestApp(storage: storage, client: client, orgA: orgA, orgB: orgB, a: keysA, b: keysB,
-                                       defaultSenderId: boot.sender.id, registry: registry))
+                                       defaultSenderId: boot.sender.id, registry: registry, dataDirectory: dataDirectory))
             }
         }
     }

@@ -517,6 +517,43 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("imports: every row error is stored and paged in row order; a restarted job starts with none", arguments: TestEngine.available)
+    func importErrors(engine: TestEngine) async throws {
+        try await withTestStorage(engine) { storage in
+            let (a, b) = try await Self.twoOrgs(storage)
+            let job = try await storage.imports.create(a, options: .init(tags: [], listId: nil, defaultCountry: "US"), filePath: "/nonexistent/e.csv")
+            let pending = try #require(try await storage.imports.pending().first { $0.id == job.id })
+            // 1,200 errors in one batch (chunks of 512, 512, 128, 32 and 16), given out of order,
+            // a repeated one among them; then 300 more in a second batch.
+            let firstBatch = (2...1201).reversed().map { ImportJob.RowError(row: Int64($0), field: "phone", message: "bad \($0)") }
+                + [ImportJob.RowError(row: 7, field: "phone", message: "bad 7")]
+            let secondBatch = (1202...1351).flatMap { [ImportJob.RowError(row: Int64($0), field: "zip", message: "z"), .init(row: Int64($0), field: "email", message: "e")] }
+            var progress = ImportStore.Progress()
+            progress = try await storage.imports.writeBatch(pending, listKey: nil, rows: [], errors: firstBatch, progress: progress)
+            progress = try await storage.imports.writeBatch(pending, listKey: nil, rows: [], errors: secondBatch, progress: progress)
+            let expected = (2...1201).map { ImportJob.RowError(row: Int64($0), field: "phone", message: "bad \($0)") }
+                + (1202...1351).flatMap { [ImportJob.RowError(row: Int64($0), field: "email", message: "e"), .init(row: Int64($0), field: "zip", message: "z")] }
+            #expect(try await storage.imports.get(a, id: job.id).errors == Array(expected.prefix(ImportStore.embeddedErrors)))
+            var walked: [ImportJob.RowError] = []
+            var after: (row: Int64, field: String)?
+            while true {
+                let (page, total) = try await storage.imports.errors(a, id: job.id, after: after, limit: 333, includeTotal: true)
+                #expect(total == Int64(expected.count))
+                walked += page
+                guard page.count == 333, let last = page.last else { break }
+                after = (last.row, last.field)
+            }
+            #expect(walked == expected)
+            #expect(try await storage.imports.errors(a, id: job.id, after: (1202, "email"), limit: 2).errors
+                    == [.init(row: 1202, field: "zip", message: "z"), .init(row: 1203, field: "email", message: "e")])
+            await #expect(throws: StoreError.notFound("import")) { try await storage.imports.errors(b, id: job.id, after: nil, limit: 10) }
+            // A job restarted after a crash reads its file from the top: its old errors are gone.
+            try await storage.imports.restart(pending)
+            #expect(try await storage.imports.errors(a, id: job.id, after: nil, limit: 10, includeTotal: true).total == 0)
+            #expect(try await storage.imports.get(a, id: job.id).errors.isEmpty)
+        }
+    }
+
     @Test("bootstrap creates exactly one organization, key and default sender", arguments: TestEngine.available)
     func bootstrap(engine: TestEngine) async throws {
         try await withTestStorage(engine) { storage in

@@ -9,9 +9,18 @@ import Hummingbird
 /// the first response and does nothing again; the same key with another body is a 409.
 /// Server errors release the key so that a retry runs again. Kept responses are sealed
 /// (`IdempotentResponseSeal`): the database never holds them in the clear.
+///
+/// The key covers the method, path, query and body. A JSON body (≤ 1 MiB) is read into memory.
+/// On the routes that take a CSV upload (`uploads` set) the body is received to a file first,
+/// streamed and hashed as it is written (never held in memory), and only then is the key claimed:
+/// the route imports that file (`HeraldRequestContext.upload`); on a replay or a conflict it is
+/// removed. What is hashed is the CSV itself (a multipart body's `file` part), so a retry whose
+/// multipart boundary differs is still the same request.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let storage: Storage
+    /// Where the routes behind this middleware receive CSV uploads; nil for JSON routes.
+    var uploads: UploadReceiver?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let idemKey = request.headers[.idempotencyKey], let apiKey = context.apiKey else {
@@ -21,17 +30,22 @@ struct IdempotencyMiddleware: RouterMiddleware {
             throw APIError.invalidRequest("Idempotency-Key must be 1 to 255 characters.", details: [FieldIssue(field: "Idempotency-Key", message: "must be 1 to 255 characters")])
         }
         var request = request
+        var context = context
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
-        let isStream = (request.headers[.contentType] ?? "").lowercased().hasPrefix("text/csv") || (request.headers[.contentType] ?? "").lowercased().hasPrefix("multipart/")
-        if isStream {
-            // Large uploads are not buffered: the key covers the path, query, type and length.
-            hasher.update(data: Data("\(request.headers[.contentType] ?? "") \(request.headers[.contentLength] ?? "")".utf8))
+        if let uploads {
+            let received = try await uploads.receive(request.body, format: try UploadFormat(contentType: request.headers[.contentType]), fingerprint: true)
+            hasher.update(data: Data("csv ".utf8))
+            hasher.update(data: received.sha256 ?? [])
+            request.body = RequestBody(buffer: ByteBuffer())
+            context.upload = SpooledUpload(path: received.path)
         } else {
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             hasher.update(data: Data(buffer: body))
             request.body = RequestBody(buffer: body)
         }
+        // Whatever happens below, an upload the route did not take is not left behind.
+        defer { context.upload?.discard() }
         let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let scope = apiKey.organization
         // The bearer secret the authentication accepted: the kept response is sealed under it.

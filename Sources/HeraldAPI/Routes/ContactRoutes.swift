@@ -12,7 +12,9 @@ struct ContactRoutes {
     let imports: ImportService
     let uploads: UploadReceiver
 
-    func register(on api: RouterGroup<HeraldRequestContext>) {
+    /// Registers the routes on `api`, and the CSV import on `uploads`: a group whose
+    /// idempotency middleware receives the upload (`IdempotencyMiddleware.uploads`).
+    func register(on api: RouterGroup<HeraldRequestContext>, uploads uploadRoutes: RouterGroup<HeraldRequestContext>) {
         api.post("contacts") { request, context in
             try context.require(.write)
             let scope = try context.scope()
@@ -64,7 +66,7 @@ struct ContactRoutes {
             headers[.contentDisposition] = "attachment; filename=\"contacts.csv\""
             return Response(status: .ok, headers: headers, body: body)
         }
-        api.post("contacts/import") { request, context in
+        uploadRoutes.post("contacts/import") { request, context in
             try context.require(.write)
             let scope = try context.scope()
             let org = try await storage.organizations.get(scope)
@@ -76,19 +78,41 @@ struct ContactRoutes {
             try q.throwIfIssues()
             if let listId, (try? await storage.lists.get(scope, id: listId)) == nil { issues.add("listId", "no such list in this organization") }
             if !PhoneNumbersSupport.isRegion(country) { issues.add("defaultCountry", "must be an ISO 3166 country code such as US") }
-            let contentType = (request.headers[.contentType] ?? "").lowercased()
-            let isMultipart = contentType.hasPrefix("multipart/form-data")
-            guard contentType.hasPrefix("text/csv") || contentType.hasPrefix("application/csv") || isMultipart || contentType.hasPrefix("text/plain") else {
-                throw APIError(.unsupportedMediaType, "unsupported_media_type", "Send the CSV as text/csv, or as multipart/form-data with a field named file.")
-            }
+            let format = try UploadFormat(contentType: request.headers[.contentType])
             try issues.throwIfAny()
-            let path = try await uploads.receive(request.body, multipartBoundary: isMultipart ? Self.boundary(contentType: request.headers[.contentType] ?? "") : nil)
-            let job = try await storage.imports.create(scope, options: ImportStore.Options(tags: tags, listId: listId, defaultCountry: country), filePath: path)
+            // Sent with an Idempotency-Key, the upload was received (and fingerprinted) already.
+            let path: String
+            if let received = context.upload?.take() {
+                path = received
+            } else {
+                path = try await uploads.receive(request.body, format: format).path
+            }
+            let job: ImportJob
+            do {
+                job = try await storage.imports.create(scope, options: ImportStore.Options(tags: tags, listId: listId, defaultCountry: country), filePath: path)
+            } catch {
+                try? FileManager.default.removeItem(atPath: path)
+                throw error
+            }
             imports.wake()
             return JSONResponse.make(.object(["id": .string(job.id), "status": .string(job.status.rawValue)]), status: .accepted)
         }
         api.get("contacts/imports/:id") { _, context in
             JSONResponse.make(Present.importJob(try await storage.imports.get(try context.scope(), id: try context.parameters.require("id"))))
+        }
+        api.get("contacts/imports/:id/errors") { request, context in
+            // Every row error of the job in row order; the cursor carries the last row and field.
+            var q = QueryParameters(request)
+            let limit = q.limit()
+            let cursor = q.cursor()
+            let includeTotal = q.bool("includeTotal") ?? false
+            try q.throwIfIssues()
+            let after: (row: Int64, field: String)? = if let cursor, case .text(let field) = cursor.id { (cursor.sortValue, field) } else { nil }
+            let (rows, total) = try await storage.imports.errors(try context.scope(), id: try context.parameters.require("id"), after: after,
+                                                                 limit: limit + 1, includeTotal: includeTotal)
+            let (errors, last) = Paging.split(rows, limit: limit)
+            return Paging.envelope(errors.map(Present.importError), next: last.map { KeysetCursor(sortValue: $0.row, id: .text($0.field)) },
+                                   total: total, request: request)
         }
         api.get("contacts/:id") { _, context in
             JSONResponse.make(Present.contact(try await storage.contacts.get(try context.scope(), id: try context.parameters.require("id"))))
@@ -130,16 +154,6 @@ struct ContactRoutes {
             return Paging.bareArray(tags.map { .object(["name": .string($0.name), "contactCount": .int($0.contactCount)]) },
                                     last: last.map { KeysetCursor(sortValue: 0, id: .text($0.name)) }, request: request)
         }
-    }
-
-    static func boundary(contentType: String) -> String? {
-        for part in contentType.split(separator: ";") {
-            let kv = part.trimmingCharacters(in: .whitespaces)
-            if kv.lowercased().hasPrefix("boundary=") {
-                return String(kv.dropFirst("boundary=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-        }
-        return nil
     }
 
     /// Reads the list filters of `GET /api/contacts` (and the export).

@@ -7,6 +7,8 @@ public struct HeraldRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestId: String = ""
     public var apiKey: APIKey?
+    /// A CSV upload already received by the idempotency middleware, for the import route.
+    var upload: SpooledUpload?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -69,9 +69,14 @@ enum Present {
         .object([
             "id": .string(j.id), "status": .string(j.status.rawValue), "totalRows": .int(j.totalRows), "created": .int(j.created),
             "merged": .int(j.merged), "invalid": .int(j.invalid), "duplicateRows": .int(j.duplicateRows),
-            "errors": .array(j.errors.map { .object(["row": .int($0.row), "field": .string($0.field), "message": .string($0.message)]) }),
+            "errors": .array(j.errors.map(importError)),
             "failureReason": .opt(j.failureReason), "startedAt": .instant(j.startedAt), "completedAt": .instant(j.completedAt),
         ])
+    }
+
+    /// One row error of an import: `{row, field, message}`.
+    static func importError(_ e: ImportJob.RowError) -> JSON {
+        .object(["row": .int(e.row), "field": .string(e.field), "message": .string(e.message)])
     }
 }
 

@@ -141,7 +141,8 @@ public final class ImportService: Service, Sendable {
     }
 
     /// Streams the file through the CSV reader in 1 MiB chunks and yields batches of at most
-    /// `batchSize` rows (the last batch also carries trailing errors), waiting for a credit
+    /// `batchSize` rows with the row errors found since the previous batch (a batch is also
+    /// yielded once `batchSize` errors are waiting; the last carries trailing errors), waiting for a credit
     /// from `credits` before getting more than `batchesInFlight` batches ahead.
     static func parse(_ job: ImportStore.Pending, into sink: AsyncStream<Batch>.Continuation, credits: AsyncStream<Void>) async throws -> ParseOutcome {
         guard let handle = FileHandle(forReadingAtPath: job.filePath) else { throw CocoaError(.fileNoSuchFile) }
@@ -160,7 +161,10 @@ public final class ImportService: Service, Sendable {
             }
             if parser.headerProblem != nil { break }
             var offset = 0
-            while parser.rows.count - offset >= batchSize || (chunk.isEmpty && (offset < parser.rows.count || !parser.errors.isEmpty)) {
+            // Row errors are flushed like rows: a file of only invalid rows holds no more than a
+            // batch (and one chunk's) of them in memory.
+            while parser.rows.count - offset >= batchSize || parser.errors.count >= batchSize
+                    || (chunk.isEmpty && (offset < parser.rows.count || !parser.errors.isEmpty)) {
                 let end = min(parser.rows.count, offset + batchSize)
                 let batch = Batch(rows: Array(parser.rows[offset..<end]), errors: parser.errors,
                                   totalRows: parser.dataRows - Int64(parser.rows.count - end), invalid: parser.invalidRows)

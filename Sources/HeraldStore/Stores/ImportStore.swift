@@ -6,7 +6,9 @@ import HeraldCore
 /// here too, so that all contact-writing SQL of an import is in one place.
 public struct ImportStore: Sendable {
     let db: any SQLDatabase
-    public static let maxStoredErrors = 1000
+    /// How many row errors `GET /api/contacts/imports/{id}` embeds (the first, in row order,
+    /// API.md §3); every error is stored, and `errors(_:id:after:limit:includeTotal:)` pages through them.
+    public static let embeddedErrors = 1000
 
     public init(db: any SQLDatabase) { self.db = db }
 
@@ -39,12 +41,7 @@ public struct ImportStore: Sendable {
             """, [.int(scope.key), .text(id.lowercased())]) else {
             throw StoreError.notFound("import")
         }
-        var errors: [ImportJob.RowError] = []
-        if withErrors {
-            errors = try await c.query("SELECT row_number, field, message FROM import_errors WHERE import_id = ? ORDER BY row_number, field LIMIT ?",
-                                       [.int(r.int(0)), .int(Int64(Self.maxStoredErrors))])
-                .map { ImportJob.RowError(row: $0.int(0), field: $0.text(1), message: $0.text(2)) }
-        }
+        let errors = withErrors ? try await Self.errors(c, importKey: r.int(0), after: nil, limit: Self.embeddedErrors) : []
         return ImportJob(key: r.int(0), id: r.text(1), status: ImportJob.Status(rawValue: r.text(2)) ?? .processing, totalRows: r.int(3),
                          created: r.int(4), merged: r.int(5), invalid: r.int(6), duplicateRows: r.int(7), errors: errors,
                          failureReason: r.optionalText(8), startedAt: r.int(9), completedAt: r.optionalInt(10))
@@ -52,6 +49,37 @@ public struct ImportStore: Sendable {
 
     public func get(_ scope: OrganizationScope, id: String) async throws -> ImportJob {
         try await db.read { c in try await load(c, scope, id: id, withErrors: true) }
+    }
+
+    /// A page of the row errors of an import of this organization, in row order (then field),
+    /// starting after `after` (the row and field of the previous page's last error); at most
+    /// `limit`; with `includeTotal`, how many the job has in all. Throws `notFound` for another
+    /// organization's import, like `get`.
+    public func errors(_ scope: OrganizationScope, id: String, after: (row: Int64, field: String)?, limit: Int,
+                       includeTotal: Bool = false) async throws -> (errors: [ImportJob.RowError], total: Int64?) {
+        try await db.read { c in
+            let job = try await load(c, scope, id: id, withErrors: false)
+            let errors = try await Self.errors(c, importKey: job.key, after: after, limit: limit)
+            let total = includeTotal ? try await c.queryOne("SELECT COUNT(*) FROM import_errors WHERE import_id = ?", [.int(job.key)])?.int(0) : nil
+            return (errors, total)
+        }
+    }
+
+    /// Row errors of the import with this key in (row, field) order: one range read of the
+    /// primary key (import_id, row_number, field).
+    static func errors(_ c: any SQLConnection, importKey: Int64, after: (row: Int64, field: String)?, limit: Int) async throws -> [ImportJob.RowError] {
+        let rows: [SQLRow]
+        if let after {
+            rows = try await c.query("""
+                SELECT row_number, field, message FROM import_errors
+                WHERE import_id = ? AND (row_number > ? OR (row_number = ? AND field > ?))
+                ORDER BY row_number, field LIMIT ?
+                """, [.int(importKey), .int(after.row), .int(after.row), .text(after.field), .int(Int64(limit))])
+        } else {
+            rows = try await c.query("SELECT row_number, field, message FROM import_errors WHERE import_id = ? ORDER BY row_number, field LIMIT ?",
+                                     [.int(importKey), .int(Int64(limit))])
+        }
+        return rows.map { ImportJob.RowError(row: $0.int(0), field: $0.text(1), message: $0.text(2)) }
     }
 
     /// A job waiting to be processed (status processing), with its organization, options and file.
@@ -126,14 +154,15 @@ public struct ImportStore: Sendable {
         }
     }
 
-    /// Stores the batch's row errors (the first `maxStoredErrors` of the job) and its counters.
+    /// Stores every row error of the batch, and its counters. The errors are written set-based,
+    /// up to 512 a statement (`DeliveryStore.chunks`: power-of-two sizes, so only a few statement
+    /// shapes are ever prepared): 10,000 errors are some twenty statements, not 10,000.
     func finishBatch(_ c: any SQLConnection, _ job: Pending, errors: [ImportJob.RowError], progress p: Progress) async throws {
-        if !errors.isEmpty {
-            let stored = try await c.queryOne("SELECT COUNT(*) FROM import_errors WHERE import_id = ?", [.int(job.key)])?.int(0) ?? 0
-            for e in errors.prefix(max(0, Self.maxStoredErrors - Int(stored))) {
-                try await c.execute("INSERT INTO import_errors (import_id, row_number, field, message) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                    [.int(job.key), .int(e.row), .text(e.field), .text(e.message)])
-            }
+        for chunk in DeliveryStore.chunks(errors.count) {
+            try await c.execute("""
+                INSERT INTO import_errors (import_id, row_number, field, message) VALUES \(DeliveryStore.valuesRows(chunk.count, "(?, ?, ?, ?)"))
+                ON CONFLICT DO NOTHING
+                """, errors[chunk].flatMap { e -> [SQLValue] in [.int(job.key), .int(e.row), .text(e.field), .text(e.message)] })
         }
         try await c.execute("UPDATE imports SET total_rows = ?, created = ?, merged = ?, invalid = ?, duplicate_rows = ? WHERE id = ?",
                             [.int(p.totalRows), .int(p.created), .int(p.merged), .int(p.invalid), .int(p.duplicateRows), .int(job.key)])
