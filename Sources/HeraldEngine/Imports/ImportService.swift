@@ -91,6 +91,9 @@ public final class ImportService: Service, Sendable {
         var sawHeader: Bool
     }
 
+    /// Bytes of the file parsed between two looks for complete batches.
+    static let sliceSize = 1 << 16
+
     /// Batches parsed ahead of the writer at most; bounds memory whatever the file size.
     static let batchesInFlight = 2
 
@@ -140,7 +143,7 @@ public final class ImportService: Service, Sendable {
         try? FileManager.default.removeItem(atPath: job.filePath)
     }
 
-    /// Streams the file through the CSV reader in 1 MiB chunks and yields batches of at most
+    /// Streams the file through the CSV reader (1 MiB reads, parsed 64 KiB at a time) and yields batches of at most
     /// `batchSize` rows with the row errors found since the previous batch (a batch is also
     /// yielded once `batchSize` errors are waiting; the last carries trailing errors), waiting for a credit
     /// from `credits` before getting more than `batchesInFlight` batches ahead.
@@ -151,33 +154,39 @@ public final class ImportService: Service, Sendable {
         var reader = CSVReader()
         var pendingCredits = credits.makeAsyncIterator()
         var inFlight = 0
-        while true {
+        reading: while true {
             if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
             let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty {
-                reader.finish { parser.consume($0) }
-            } else {
-                chunk.withUnsafeBytes { reader.feed($0) { parser.consume($0) } }
-            }
-            if parser.headerProblem != nil { break }
-            var offset = 0
-            // Row errors are flushed like rows: a file of only invalid rows holds no more than a
-            // batch (and one chunk's) of them in memory.
-            while parser.rows.count - offset >= batchSize || parser.errors.count >= batchSize
-                    || (chunk.isEmpty && (offset < parser.rows.count || !parser.errors.isEmpty)) {
-                let end = min(parser.rows.count, offset + batchSize)
-                let batch = Batch(rows: Array(parser.rows[offset..<end]), errors: parser.errors,
-                                  totalRows: parser.dataRows - Int64(parser.rows.count - end), invalid: parser.invalidRows)
-                offset = end
-                parser.errors.removeAll(keepingCapacity: true)
-                if inFlight >= batchesInFlight {
-                    guard await pendingCredits.next() != nil else { throw CancellationError() }
-                    inFlight -= 1
+            // The chunk is parsed a slice at a time, each followed by the batches it completes:
+            // a file of only invalid rows holds at most a batch and a slice of errors in memory
+            // (64 KiB of two-byte rows is 32,768 errors; a whole chunk would be 524,288).
+            var sliceStart = chunk.startIndex
+            repeat {
+                let sliceEnd = min(chunk.endIndex, sliceStart + Self.sliceSize)
+                if chunk.isEmpty {
+                    reader.finish { parser.consume($0) }
+                } else {
+                    chunk[sliceStart..<sliceEnd].withUnsafeBytes { reader.feed($0) { parser.consume($0) } }
                 }
-                inFlight += 1
-                sink.yield(batch)
-            }
-            parser.rows.removeFirst(offset)
+                sliceStart = sliceEnd
+                if parser.headerProblem != nil { break reading }
+                var offset = 0
+                while parser.rows.count - offset >= batchSize || parser.errors.count >= batchSize
+                        || (chunk.isEmpty && (offset < parser.rows.count || !parser.errors.isEmpty)) {
+                    let end = min(parser.rows.count, offset + batchSize)
+                    let batch = Batch(rows: Array(parser.rows[offset..<end]), errors: parser.errors,
+                                      totalRows: parser.dataRows - Int64(parser.rows.count - end), invalid: parser.invalidRows)
+                    offset = end
+                    parser.errors.removeAll(keepingCapacity: true)
+                    if inFlight >= batchesInFlight {
+                        guard await pendingCredits.next() != nil else { throw CancellationError() }
+                        inFlight -= 1
+                    }
+                    inFlight += 1
+                    sink.yield(batch)
+                }
+                parser.rows.removeFirst(offset)
+            } while sliceStart < chunk.endIndex
             if chunk.isEmpty { break }
         }
         return ParseOutcome(headerProblem: parser.headerProblem, dataRows: parser.dataRows, sawHeader: parser.sawHeader)
