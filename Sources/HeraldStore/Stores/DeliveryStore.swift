@@ -92,10 +92,12 @@ public struct DeliveryStore: Sendable {
 
     // MARK: fan-out
 
-    /// Writes one recipient row per audience member with one `INSERT … SELECT` (eligible ones
-    /// `queued`, opted-out or non-textable ones `skipped`), sets the counters from the rows and
-    /// moves the campaign to `sending`. Idempotent: a fan-out cut short by a crash is rolled
-    /// back whole, and re-running it inserts nothing twice.
+    /// Writes one `queued` recipient row per eligible audience member with one `INSERT …
+    /// SELECT`, sets the counters from the rows and moves the campaign to `sending`. Contacts
+    /// opted out or not textable at fan-out are not recipients at all (API.md §3: never in a
+    /// campaign's audience), so `totalCount` equals the estimate's `recipients`; a recipient
+    /// who opts out later is skipped at dispatch (`checkRecipients`). Idempotent: a fan-out
+    /// cut short by a crash is rolled back whole, and re-running it inserts nothing twice.
     @discardableResult
     public func fanOut(_ work: Work, audience: ResolvedAudience, now: Int64) async throws -> (queued: Int64, skipped: Int64) {
         try await db.transaction { c in
@@ -113,11 +115,8 @@ public struct DeliveryStore: Sendable {
             let hadRows = try await c.queryOne("SELECT 1 FROM campaign_messages WHERE campaign_id = ? LIMIT 1", [.int(work.key)]) != nil
             let inserted = try await c.execute("""
                 INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, variant, status, error_code, created_at, updated_at)
-                SELECT c.org_id, ?, c.id, c.phone, \(variant),
-                       CASE WHEN c.opted_out_at IS NOT NULL OR c.is_textable = 0 THEN 'skipped' ELSE 'queued' END,
-                       CASE WHEN c.opted_out_at IS NOT NULL THEN 'opted_out' WHEN c.is_textable = 0 THEN 'not_textable' ELSE NULL END,
-                       ?, ?
-                FROM contacts c WHERE c.org_id = ? AND (\(f.sql))
+                SELECT c.org_id, ?, c.id, c.phone, \(variant), 'queued', NULL, ?, ?
+                FROM contacts c WHERE c.org_id = ? AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
                 ON CONFLICT (campaign_id, contact_id) DO NOTHING
                 """, [.int(work.key), .int(now), .int(now), .int(work.scope.key)] + f.binds)
             let total: Int64, queued: Int64, skipped: Int64
@@ -130,11 +129,10 @@ public struct DeliveryStore: Sendable {
                 queued = counts?.int(1) ?? 0
                 skipped = counts?.int(2) ?? 0
             } else {
-                // Every row is the statement's: `queued` ones are counted on the small partial
-                // claim index, the rest were written `skipped`.
+                // Every row is the statement's, and each was written `queued`.
                 total = Int64(inserted)
-                queued = try await c.queryOne("SELECT COUNT(*) FROM campaign_messages WHERE campaign_id = ? AND status = 'queued'", [.int(work.key)])?.int(0) ?? 0
-                skipped = total - queued
+                queued = total
+                skipped = 0
             }
             try await c.execute("""
                 UPDATE campaigns SET status = 'sending', total_count = ?, queued_count = ?, skipped_count = ?, started_at = COALESCE(started_at, ?), updated_at = ?
