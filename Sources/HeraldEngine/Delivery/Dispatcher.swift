@@ -186,8 +186,9 @@ final class Dispatcher: Sendable {
         return batch.outbound.count
     }
 
-    /// Claims a batch of the campaign and renders it: opted-out and deleted contacts become
-    /// skipped, closed send windows deferred, the rest outbound messages. Nil when nothing is due.
+    /// Claims a batch of the campaign and renders it: messages whose contact is deleted, opted
+    /// out or no longer has the message's phone become skipped (`DeliveryStore.checkRecipients`),
+    /// closed send windows deferred, the rest outbound messages. Nil when nothing is due.
     func prepare(_ work: DeliveryStore.Work) async throws -> PreparedBatch? {
         let fields = work.fields
         let channel = fields.resolvedChannel
@@ -211,7 +212,7 @@ final class Dispatcher: Sendable {
 
         let org = try await storage.organizations.get(work.scope)
         let templates = Templates(fields: fields, winner: work.abTestWinner)
-        let recipients = try await storage.delivery.recipients(work.scope, keys: claimed.map(\.contactKey), customFields: templates.customFields)
+        let checks = try await storage.delivery.checkRecipients(work.scope, claimed: claimed, customFields: templates.customFields)
         let window = (try? SendWindow.parse(start: org.quietHoursStart, end: org.quietHoursEnd)) ?? .tcpa
         let campaignZone = fields.timezone.flatMap(TimeZone.init(identifier:))
         let orgZone = TimeZone(identifier: org.timezone) ?? TimeZone(identifier: "UTC")!
@@ -222,12 +223,11 @@ final class Dispatcher: Sendable {
         batch.outbound.reserveCapacity(claimed.count)
 
         for m in claimed {
-            guard let (values, optedOut) = recipients[m.contactKey] else {
-                batch.outcomes.append((m, .skipped(reason: "contact_deleted")))
-                continue
-            }
-            if optedOut {
-                batch.outcomes.append((m, .skipped(reason: "opted_out")))
+            let values: RecipientValues
+            switch checks[m.key] ?? .skip(reason: "contact_deleted") {
+            case .send(let v): values = v
+            case .skip(let reason):
+                batch.outcomes.append((m, .skipped(reason: reason)))
                 continue
             }
             let zones = RecipientZones.zones(campaignZone: campaignZone, contactZone: values.timezone, phone: m.phone,
