@@ -113,11 +113,8 @@ struct FanoutCommand: AsyncParsableCommand {
             try c.run("BEGIN IMMEDIATE")
             try c.executeSync("""
                 INSERT INTO bench_scratch_messages (org_id, campaign_id, contact_id, phone, variant, status, error_code, created_at, updated_at)
-                SELECT c.org_id, ?, c.id, c.phone, NULL,
-                       CASE WHEN c.opted_out_at IS NOT NULL OR c.is_textable = 0 THEN 'skipped' ELSE 'queued' END,
-                       CASE WHEN c.opted_out_at IS NOT NULL THEN 'opted_out' WHEN c.is_textable = 0 THEN 'not_textable' ELSE NULL END,
-                       ?, ?
-                FROM contacts c WHERE c.org_id = ?
+                SELECT c.org_id, ?, c.id, c.phone, NULL, 'queued', NULL, ?, ?
+                FROM contacts c WHERE c.org_id = ? AND c.opted_out_at IS NULL AND c.is_textable = 1
                 ON CONFLICT (campaign_id, contact_id) DO NOTHING
                 """, [.int(work.key), .int(nowMillis), .int(nowMillis), .int(s.scope.key)])
             try c.run("COMMIT")

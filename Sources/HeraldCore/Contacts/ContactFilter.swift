@@ -72,6 +72,25 @@ public struct ContactFilter: Sendable, Hashable, Codable {
     public static let maxListIds = 100
     public static let maxListValues = 1000
     public static let maxValueLength = 1000
+    /// Values in the whole filter: tags, excluded tags, list ids, states, zips, cities and
+    /// every condition's value(s) together. Each becomes a bound parameter of the audience
+    /// query, and the databases refuse statements past their limit (PostgreSQL's wire protocol
+    /// 65,535, SQLite builds commonly 32,766); this keeps every filter far below both, with
+    /// room for the rest of the statement.
+    public static let maxTotalValues = 10_000
+
+    /// How many values the filter holds (`maxTotalValues`).
+    public var valueCount: Int {
+        var count = tags.count + excludeTags.count + listIds.count + states.count + zips.count + cities.count
+        for condition in conditions {
+            switch condition.value {
+            case .list(let values)?: count += values.count
+            case .some: count += 1
+            case nil: break
+            }
+        }
+        return count
+    }
 
     /// Lowercased, trimmed, de-duplicated.
     public var tags: [String] = []
@@ -218,6 +237,11 @@ private struct ContactFilterValidator {
             } else {
                 issues.add(conditionsKey, "must be an array of conditions, not \(value.typeName)")
             }
+        }
+        let values = filter.valueCount
+        if values > ContactFilter.maxTotalValues {
+            issues.add(prefix.isEmpty ? "filter" : prefix,
+                       "has \(values) values in all; a filter may hold at most \(ContactFilter.maxTotalValues) across tags, excludeTags, listIds, state, zip, city and conditions")
         }
         return filter
     }

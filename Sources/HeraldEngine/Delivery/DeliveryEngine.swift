@@ -24,6 +24,10 @@ public struct DeliveryConfiguration: Sendable {
     public var controlInterval: Duration = .milliseconds(250)
     /// A worker whose heartbeat is older than this is dead; its claims are taken over.
     public var workerTTL: Duration = .seconds(15)
+    /// A campaign whose fan-out or batch preparation fails this many times in a row with an
+    /// error that is not transient ends `failed` (`CampaignFailures`); transient database
+    /// errors are retried without limit.
+    public var maxCampaignFailures = 3
     /// Credit prices.
     public var pricing: CreditPricing = .standard
     /// The clock of the per-sender token buckets (a simulated one in tests).
@@ -46,6 +50,7 @@ public final class DeliveryEngine: Service, Sendable {
     let clock: @Sendable () -> Date
     public let workerId: String
     let dispatcher: Dispatcher
+    let failures: CampaignFailures
 
     public init(storage: Storage, providers: ProviderRegistry, configuration: DeliveryConfiguration = DeliveryConfiguration(),
                 logger: Logger = Logger(label: "herald.engine"), clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -55,7 +60,9 @@ public final class DeliveryEngine: Service, Sendable {
         self.logger = logger
         self.clock = clock
         self.workerId = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        self.dispatcher = Dispatcher(storage: storage, providers: providers, configuration: configuration, logger: logger, clock: clock, owner: workerId)
+        self.failures = CampaignFailures(storage: storage, logger: logger, limit: configuration.maxCampaignFailures)
+        self.dispatcher = Dispatcher(storage: storage, providers: providers, configuration: configuration, logger: logger, clock: clock, owner: workerId,
+                                     failures: failures)
     }
 
     func nowMillis() -> Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
@@ -121,12 +128,14 @@ public final class DeliveryEngine: Service, Sendable {
         }
         _ = try await delivery.admit(maxRunning: configuration.maxRunningPerOrganization, now: now)
         for work in try await delivery.queuedCampaigns() {
-            guard let audience = try await resolveAudience(work) else {
-                try await storage.campaigns.fail(work.key, reason: "The campaign's audience no longer exists.")
-                continue
+            // One campaign's failure stays its own: the others still fan out, and receipts and
+            // completion below still run (`CampaignFailures`).
+            do {
+                try await fanOut(work, now: now)
+                failures.succeeded(work.key)
+            } catch {
+                await failures.failed(work, stage: .fanOut, error: error)
             }
-            let counts = try await delivery.fanOut(work, audience: audience, now: now)
-            logger.info("campaign fanned out", metadata: ["campaign": "\(work.id)", "queued": "\(counts.queued)", "skipped": "\(counts.skipped)"])
         }
         try await delivery.applyUnmatchedReceipts()
         try await delivery.completeFinished(now: now)
@@ -175,10 +184,23 @@ public final class DeliveryEngine: Service, Sendable {
         }
     }
 
+    /// Writes a queued campaign's recipients; fails it when its audience is gone.
+    func fanOut(_ work: Work, now: Int64) async throws {
+        guard let audience = try await resolveAudience(work) else {
+            try await storage.campaigns.fail(work.key, reason: "The campaign's audience no longer exists.")
+            return
+        }
+        let counts = try await storage.delivery.fanOut(work, audience: audience, now: now)
+        logger.info("campaign fanned out", metadata: ["campaign": "\(work.id)", "queued": "\(counts.queued)", "skipped": "\(counts.skipped)"])
+    }
+
     func resolveAudience(_ work: Work) async throws -> ResolvedAudience? {
         let f = work.fields
         if let segmentId = f.segmentId {
-            guard let segment = try? await storage.segments.get(work.scope, id: segmentId) else { return nil }
+            // Only a segment that is gone fails the campaign; a database error is the fan-out's
+            // failure (retried when transient).
+            let segment: SegmentRecord
+            do { segment = try await storage.segments.get(work.scope, id: segmentId) } catch StoreError.notFound { return nil }
             let json = (try? JSONDecoder().decode(FilterJSON.self, from: Data(segment.filterJSON.utf8))) ?? .object([:])
             return (try? ContactFilter(validating: json)).map { .filter($0) }
         }

@@ -18,10 +18,13 @@ final class Dispatcher: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Date
     let owner: String
+    let failures: CampaignFailures
     private let buckets = Mutex<[String: TokenBucket]>([:])
     private let rotation = Mutex<Int>(0)
 
-    init(storage: Storage, providers: ProviderRegistry, configuration: DeliveryConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, owner: String) {
+    init(storage: Storage, providers: ProviderRegistry, configuration: DeliveryConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date, owner: String,
+         failures: CampaignFailures) {
+        self.failures = failures
         self.storage = storage
         self.providers = providers
         self.configuration = configuration
@@ -98,7 +101,10 @@ final class Dispatcher: Sendable {
         return failed
     }
 
-    /// Claims and renders one batch of each sending campaign, round-robin.
+    /// Claims and renders one batch of each sending campaign, round-robin. A campaign whose
+    /// preparation fails does not stop the round: the other campaigns' batches go on, and the
+    /// failed one's claims come back as a batch that only gives them back (`queued`), recorded
+    /// with the round like any other (`CampaignFailures` decides whether the campaign fails).
     func prepareRound() async throws -> [PreparedBatch] {
         let campaigns = try await storage.delivery.sendingCampaigns()
         guard !campaigns.isEmpty else { return [] }
@@ -106,7 +112,9 @@ final class Dispatcher: Sendable {
         var batches: [PreparedBatch] = []
         for i in 0..<campaigns.count {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            if let batch = try await prepare(campaigns[(start + i) % campaigns.count]) { batches.append(batch) }
+            let (batch, release) = await prepareIsolated(campaigns[(start + i) % campaigns.count])
+            if let batch { batches.append(batch) }
+            if let release { batches.append(release) }
         }
         return batches
     }
@@ -120,9 +128,37 @@ final class Dispatcher: Sendable {
         var handled = 0
         for i in 0..<campaigns.count {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            handled += try await dispatchBatch(campaigns[(start + i) % campaigns.count])
+            let (prepared, release) = await prepareIsolated(campaigns[(start + i) % campaigns.count])
+            if let release { try await record(release) }
+            guard var batch = prepared else { continue }
+            await submit(&batch)
+            try await record(batch)
+            handled += batch.outbound.count
         }
         return handled
+    }
+
+    /// `prepare` with the campaign's failure kept to itself: either its batch (nil when nothing
+    /// is due), or, when preparing failed after messages were claimed, a batch giving those
+    /// claims back. The failure goes to `CampaignFailures`.
+    func prepareIsolated(_ work: DeliveryStore.Work) async -> (batch: PreparedBatch?, release: PreparedBatch?) {
+        do {
+            let batch = try await prepare(work)
+            failures.succeeded(work.key)
+            return (batch, nil)
+        } catch let failure as PrepareFailure {
+            await failures.failed(work, stage: .dispatch, error: failure.underlying)
+            return (nil, failure.release)
+        } catch {
+            await failures.failed(work, stage: .dispatch, error: error)
+            return (nil, nil)
+        }
+    }
+
+    /// Preparing a batch failed after its messages were claimed: `release` gives them back.
+    struct PrepareFailure: Error {
+        var release: PreparedBatch
+        var underlying: any Error
     }
 
     func nowMillis() -> Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
@@ -178,16 +214,9 @@ final class Dispatcher: Sendable {
         var creditHold: Int64? = nil
     }
 
-    /// Claims, renders, submits and records one batch of a campaign. Returns messages handed over.
-    func dispatchBatch(_ work: DeliveryStore.Work) async throws -> Int {
-        guard var batch = try await prepare(work) else { return 0 }
-        await submit(&batch)
-        try await record(batch)
-        return batch.outbound.count
-    }
-
-    /// Claims a batch of the campaign and renders it: opted-out and deleted contacts become
-    /// skipped, closed send windows deferred, the rest outbound messages. Nil when nothing is due.
+    /// Claims a batch of the campaign and renders it: messages whose contact is deleted, opted
+    /// out or no longer has the message's phone become skipped (`DeliveryStore.checkRecipients`),
+    /// closed send windows deferred, the rest outbound messages. Nil when nothing is due.
     func prepare(_ work: DeliveryStore.Work) async throws -> PreparedBatch? {
         let fields = work.fields
         let channel = fields.resolvedChannel
@@ -208,26 +237,48 @@ final class Dispatcher: Sendable {
         let claimed = try await storage.delivery.claim(campaignKey: work.key, owner: owner, now: now, limit: limit,
                                                       includeAwaitingWinner: work.abTestWinner != nil || !fields.isABTest)
         guard !claimed.isEmpty else { return nil }
+        var batch = PreparedBatch(work: work, provider: provider, sender: sender, chargeCredits: false, now: now,
+                                  claimed: claimed, outcomes: [], outbound: [], nextOpening: nil)
+        do {
+            try await render(&batch)
+        } catch {
+            // The claims must not stay `sending` under this live worker until a restart: give
+            // them back (and the credits they hold), like a batch released before submission.
+            var release = batch
+            release.outbound = []
+            release.nextOpening = nil
+            release.creditsRanOut = nil
+            release.outcomes = claimed.map { ($0, .deferred(until: 0, code: nil, message: nil, countsAsAttempt: false)) }
+            throw PrepareFailure(release: release, underlying: error)
+        }
+        return batch
+    }
 
+    /// Renders a claimed batch: checks each recipient, defers those outside their send window,
+    /// renders the rest, and in credits mode keeps what the balance covers.
+    func render(_ batch: inout PreparedBatch) async throws {
+        let work = batch.work
+        let fields = work.fields
+        let channel = fields.resolvedChannel
+        let claimed = batch.claimed
+        let now = batch.now
         let org = try await storage.organizations.get(work.scope)
+        batch.chargeCredits = org.billingMode == .credits
         let templates = Templates(fields: fields, winner: work.abTestWinner)
-        let recipients = try await storage.delivery.recipients(work.scope, keys: claimed.map(\.contactKey), customFields: templates.customFields)
+        let checks = try await storage.delivery.checkRecipients(work.scope, claimed: claimed, customFields: templates.customFields)
         let window = (try? SendWindow.parse(start: org.quietHoursStart, end: org.quietHoursEnd)) ?? .tcpa
         let campaignZone = fields.timezone.flatMap(TimeZone.init(identifier:))
         let orgZone = TimeZone(identifier: org.timezone) ?? TimeZone(identifier: "UTC")!
         let nowDate = clock()
         var windowCache: [String: SendWindowStatus] = [:]
-        var batch = PreparedBatch(work: work, provider: provider, sender: sender, chargeCredits: org.billingMode == .credits, now: now,
-                                  claimed: claimed, outcomes: [], outbound: [], nextOpening: nil)
         batch.outbound.reserveCapacity(claimed.count)
 
         for m in claimed {
-            guard let (values, optedOut) = recipients[m.contactKey] else {
-                batch.outcomes.append((m, .skipped(reason: "contact_deleted")))
-                continue
-            }
-            if optedOut {
-                batch.outcomes.append((m, .skipped(reason: "opted_out")))
+            let values: RecipientValues
+            switch checks[m.key] ?? .skip(reason: "contact_deleted") {
+            case .send(let v): values = v
+            case .skip(let reason):
+                batch.outcomes.append((m, .skipped(reason: reason)))
                 continue
             }
             let zones = RecipientZones.zones(campaignZone: campaignZone, contactZone: values.timezone, phone: m.phone,
@@ -246,11 +297,10 @@ final class Dispatcher: Sendable {
             let count = SegmentCounter.count(body)
             let route = fields.route
             let cost = configuration.pricing.credits(channel: channel, route: route, segments: count.segments)
-            batch.outbound.append((m, OutboundMessage(messageId: m.messageId, organizationId: work.scope.id, channel: channel, from: sender.address, to: m.phone,
+            batch.outbound.append((m, OutboundMessage(messageId: m.messageId, organizationId: work.scope.id, channel: channel, from: batch.sender.address, to: m.phone,
                                                       body: body, mediaUrl: fields.mediaUrl, encoding: count.encoding, segments: count.segments), cost))
         }
         if batch.chargeCredits { try await keepAffordable(&batch) }
-        return batch
     }
 
     /// Prepaid credits: sends, in order, only the messages the organization's balance still

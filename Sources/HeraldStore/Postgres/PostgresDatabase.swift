@@ -112,6 +112,11 @@ struct PostgresSQLConnection: SQLConnection {
             let kind: SQLError.Kind
             if state.hasPrefix("23") { kind = .constraint }
             else if state == "40001" || state == "40P01" || state == "55P03" { kind = .busy }
+            // Connection exceptions, insufficient resources, operator intervention (shutdown,
+            // cancel), system errors: the statement may well succeed when run again.
+            else if ["08", "53", "57", "58"].contains(String(state.prefix(2))) { kind = .connection }
+            // Refused by the client before it reached the server: running it again cannot help.
+            else if e.code == .tooManyParameters { kind = .statement }
             else if e.serverInfo == nil { kind = .connection }
             else { kind = .statement }
             return SQLError(kind: kind, message: "\(state) \(message)", sql: sql)

@@ -103,4 +103,9 @@ public struct SQLError: Error, Sendable, CustomStringConvertible {
     public var description: String { "SQLError(\(kind)): \(message)" }
 
     public var isUniqueViolation: Bool { kind == .constraint }
+
+    /// Whether running the statement again may succeed: a lost or refused connection, a busy
+    /// database, a lock or serialization conflict. A statement the database rejects as such
+    /// (bad data, a constraint, too many parameters) fails again the same way.
+    public var isTransient: Bool { kind == .connection || kind == .busy }
 }

@@ -92,10 +92,12 @@ public struct DeliveryStore: Sendable {
 
     // MARK: fan-out
 
-    /// Writes one recipient row per audience member with one `INSERT … SELECT` (eligible ones
-    /// `queued`, opted-out or non-textable ones `skipped`), sets the counters from the rows and
-    /// moves the campaign to `sending`. Idempotent: a fan-out cut short by a crash is rolled
-    /// back whole, and re-running it inserts nothing twice.
+    /// Writes one `queued` recipient row per eligible audience member with one `INSERT …
+    /// SELECT`, sets the counters from the rows and moves the campaign to `sending`. Contacts
+    /// opted out or not textable at fan-out are not recipients at all (API.md §3: never in a
+    /// campaign's audience), so `totalCount` equals the estimate's `recipients`; a recipient
+    /// who opts out later is skipped at dispatch (`checkRecipients`). Idempotent: a fan-out
+    /// cut short by a crash is rolled back whole, and re-running it inserts nothing twice.
     @discardableResult
     public func fanOut(_ work: Work, audience: ResolvedAudience, now: Int64) async throws -> (queued: Int64, skipped: Int64) {
         try await db.transaction { c in
@@ -113,11 +115,8 @@ public struct DeliveryStore: Sendable {
             let hadRows = try await c.queryOne("SELECT 1 FROM campaign_messages WHERE campaign_id = ? LIMIT 1", [.int(work.key)]) != nil
             let inserted = try await c.execute("""
                 INSERT INTO campaign_messages (org_id, campaign_id, contact_id, phone, variant, status, error_code, created_at, updated_at)
-                SELECT c.org_id, ?, c.id, c.phone, \(variant),
-                       CASE WHEN c.opted_out_at IS NOT NULL OR c.is_textable = 0 THEN 'skipped' ELSE 'queued' END,
-                       CASE WHEN c.opted_out_at IS NOT NULL THEN 'opted_out' WHEN c.is_textable = 0 THEN 'not_textable' ELSE NULL END,
-                       ?, ?
-                FROM contacts c WHERE c.org_id = ? AND (\(f.sql))
+                SELECT c.org_id, ?, c.id, c.phone, \(variant), 'queued', NULL, ?, ?
+                FROM contacts c WHERE c.org_id = ? AND c.opted_out_at IS NULL AND c.is_textable = 1 AND (\(f.sql))
                 ON CONFLICT (campaign_id, contact_id) DO NOTHING
                 """, [.int(work.key), .int(now), .int(now), .int(work.scope.key)] + f.binds)
             let total: Int64, queued: Int64, skipped: Int64
@@ -130,11 +129,10 @@ public struct DeliveryStore: Sendable {
                 queued = counts?.int(1) ?? 0
                 skipped = counts?.int(2) ?? 0
             } else {
-                // Every row is the statement's: `queued` ones are counted on the small partial
-                // claim index, the rest were written `skipped`.
+                // Every row is the statement's, and each was written `queued`.
                 total = Int64(inserted)
-                queued = try await c.queryOne("SELECT COUNT(*) FROM campaign_messages WHERE campaign_id = ? AND status = 'queued'", [.int(work.key)])?.int(0) ?? 0
-                skipped = total - queued
+                queued = total
+                skipped = 0
             }
             try await c.execute("""
                 UPDATE campaigns SET status = 'sending', total_count = ?, queued_count = ?, skipped_count = ?, started_at = COALESCE(started_at, ?), updated_at = ?
@@ -225,11 +223,31 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// Merge values and opt-out state of the claimed recipients, by contact key.
-    public func recipients(_ scope: OrganizationScope, keys: [Int64], customFields: [String]) async throws -> [Int64: (values: RecipientValues, optedOut: Bool)] {
-        guard !keys.isEmpty else { return [:] }
-        return try await db.read { c in
-            var select = "c.id, c.phone, c.first_name, c.last_name, c.email, c.city, c.state, c.zip, c.timezone, c.opted_out_at"
+    /// Whether a claimed message may go out, and with what merge values.
+    public enum RecipientCheck: Sendable, Hashable {
+        /// Send it, rendered with these values.
+        case send(RecipientValues)
+        /// Drop it before sending (`skipped` with this reason).
+        case skip(reason: String)
+    }
+
+    /// Checks claimed messages right before they are sent (API.md §6: "Opt-out takes effect
+    /// before the next message is dispatched"), in one query for the whole batch. A message
+    /// goes out only to its contact's current phone: it is skipped when the contact is gone
+    /// (`contact_deleted`), opted out (`opted_out`), or no longer has the phone the message is
+    /// addressed to (`phone_changed`: the number may belong to someone else now, even to an
+    /// opted-out contact), or when that phone is suppressed (`opted_out`: an opt-out kept after
+    /// its contact was deleted). `(org_id, phone)` is unique, so when the contact still has the
+    /// phone it is the only contact of the organization holding it, and its own opt-out is the
+    /// opt-out of whoever holds the number. Returns the check of each message, by message key.
+    public func checkRecipients(_ scope: OrganizationScope, claimed: [Claimed], customFields: [String]) async throws -> [Int64: RecipientCheck] {
+        guard !claimed.isEmpty else { return [:] }
+        let keys = Array(Set(claimed.map(\.contactKey)))
+        let contacts: [Int64: (values: RecipientValues, optedOut: Bool, suppressed: Bool)] = try await db.read { c in
+            var select = """
+                c.id, c.phone, c.first_name, c.last_name, c.email, c.city, c.state, c.zip, c.timezone, c.opted_out_at,
+                CASE WHEN EXISTS (SELECT 1 FROM suppressed_phones s WHERE s.org_id = c.org_id AND s.phone = c.phone) THEN 1 ELSE 0 END
+                """
             var binds: [SQLValue] = []
             for name in customFields {
                 select += ", \(c.dialect.jsonText(column: "c.custom_fields"))"
@@ -240,16 +258,32 @@ public struct DeliveryStore: Sendable {
             // organization for each batch (dispatch fell to ~10k messages/s at 200k recipients).
             let rows = try await c.query("SELECT \(select) FROM contacts c WHERE +c.org_id = ? AND c.id IN (\(SQLFragment.placeholders(keys.count)))",
                                          binds + [.int(scope.key)] + keys.map { .int($0) })
-            var out: [Int64: (RecipientValues, Bool)] = [:]
+            var out: [Int64: (RecipientValues, Bool, Bool)] = [:]
             for r in rows {
                 var custom: [String: String] = [:]
-                for (i, name) in customFields.enumerated() { if let v = r.optionalText(10 + i) { custom[name] = v } }
+                for (i, name) in customFields.enumerated() { if let v = r.optionalText(11 + i) { custom[name] = v } }
                 out[r.int(0)] = (RecipientValues(key: r.int(0), phone: r.text(1), firstName: r.optionalText(2), lastName: r.optionalText(3), email: r.optionalText(4),
                                                  city: r.optionalText(5), state: r.optionalText(6), zip: r.optionalText(7), timezone: r.optionalText(8), custom: custom),
-                                 r.optionalInt(9) != nil)
+                                 r.optionalInt(9) != nil, r.int(10) != 0)
             }
             return out
         }
+        var checks: [Int64: RecipientCheck] = [:]
+        checks.reserveCapacity(claimed.count)
+        for m in claimed {
+            guard let contact = contacts[m.contactKey] else {
+                checks[m.key] = .skip(reason: "contact_deleted")
+                continue
+            }
+            if contact.optedOut || contact.suppressed {
+                checks[m.key] = .skip(reason: "opted_out")
+            } else if contact.values.phone != m.phone {
+                checks[m.key] = .skip(reason: "phone_changed")
+            } else {
+                checks[m.key] = .send(contact.values)
+            }
+        }
+        return checks
     }
 
     // MARK: outcomes
@@ -260,7 +294,7 @@ public struct DeliveryStore: Sendable {
         case failed(code: String, message: String, body: String?, encoding: String?, segments: Int?)
         /// Back to `queued` until `at` (retry with backoff, or a closed send window).
         case deferred(until: Int64, code: String?, message: String?, countsAsAttempt: Bool)
-        /// Dropped before sending (opted out since launch, contact deleted).
+        /// Dropped before sending (opted out since launch, contact deleted, phone changed).
         case skipped(reason: String)
     }
 

@@ -196,3 +196,39 @@ struct ContactFilterTests {
         }
     }
 }
+
+@Suite("Contact filter value limit")
+struct ContactFilterValueLimitTests {
+    /// `conditions` `in` conditions with `each` values, plus `tags` tags and `states` states.
+    static func filter(conditions: Int, each: Int, tags: Int = 0, states: Int = 0) -> FilterJSON {
+        var object: [String: FilterJSON] = [:]
+        object["conditions"] = .array((0..<conditions).map { _ in
+            .object(["field": .string("customFields.team"), "op": .string("in"), "value": .array((0..<each).map { .string("v\($0)") })])
+        })
+        if tags > 0 { object["tags"] = .array((0..<tags).map { .string("t\($0)") }) }
+        if states > 0 { object["state"] = .array((0..<states).map { .string("S\($0)") }) }
+        return .object(object)
+    }
+
+    @Test("the values of the whole filter count together against maxTotalValues, reported on the filter's own key",
+          arguments: [
+            (65, 1000, 0, 0, false),      // 65,000: past both databases' limits
+            (10, 1000, 0, 0, true),       // exactly 10,000
+            (10, 1000, 1, 0, false),      // one tag more
+            (9, 1000, 100, 900, true),    // 10,000 across conditions, tags and states
+            (9, 1000, 100, 901, false),
+          ])
+    func total(conditions: Int, each: Int, tags: Int, states: Int, valid: Bool) throws {
+        let json = Self.filter(conditions: conditions, each: each, tags: tags, states: states)
+        for path in ["", "contactFilter"] {
+            do {
+                let filter = try ContactFilter(validating: json, path: path)
+                #expect(valid, "accepted \(filter.valueCount) values")
+                #expect(filter.valueCount == conditions * each + tags + states)
+            } catch {
+                #expect(!valid)
+                #expect(error.issues.map(\.field) == [path.isEmpty ? "filter" : path])
+            }
+        }
+    }
+}
