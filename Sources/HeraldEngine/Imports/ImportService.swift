@@ -69,12 +69,22 @@ public final class ImportService: Service, Sendable {
                 return
             } catch {
                 logger.error("import failed", metadata: ["import": "\(job.id)", "error": "\(error)"])
-                try await storage.imports.finish(job, failure: "The import stopped: \(error)")
+                try await storage.imports.finish(job, failure: Self.failureReason(error, job: job.id))
+                try? FileManager.default.removeItem(atPath: job.filePath)
             }
         }
     }
 
     struct Stopped: Error {}
+
+    /// The `failureReason` a client reads: a conflict the rows caused says which; anything else
+    /// (a database error, whose text may name tables or values) points to the server log.
+    static func failureReason(_ error: any Error, job: String) -> String {
+        if case StoreError.conflict(let field, let message) = error {
+            return "The import stopped: \(field): \(message)."
+        }
+        return "The import stopped because of a server error; the server log has the details (import \(job))."
+    }
 
     /// A parsed batch handed from the parsing task to the writing task.
     struct Batch: Sendable {
