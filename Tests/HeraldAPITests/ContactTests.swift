@@ -291,3 +291,22 @@ struct ContactTests {
         }
     }
 }
+
+extension ContactTests {
+    @Test("text values are trimmed as an import trims its cells; a blank custom field value removes it",
+          arguments: TestEngine.available)
+    func trimmed(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let c = try await t.contact(#"{"phone":"+19195550100","firstName":"\n=Ada\t","timezone":" America/New_York ","customFields":{"a":" =x","b":"\n=y","c":"  keep  inner  ","d":"x"}}"#)
+            #expect(c["firstName"]?.string == "=Ada")
+            #expect(c["timezone"]?.string == "America/New_York")
+            #expect(c["customFields"] == .object(["a": .string("=x"), "b": .string("=y"), "c": .string("keep  inner"), "d": .string("x")]), "\(c)")
+            let id = try #require(c["id"]?.string)
+            let p = try await t.patch("/api/contacts/\(id)", #"{"customFields":{"a":" \u00a0","b":"\r\n"}}"#)
+            #expect(p.json["customFields"] == .object(["c": .string("keep  inner"), "d": .string("x")]), "\(p.text)")
+            // The length limit applies to the trimmed value.
+            let long = " " + String(repeating: "x", count: 1000) + "\n"
+            #expect(try await t.post("/api/contacts", #"{"phone":"+19195550102","customFields":{"a":"\#(long.replacingOccurrences(of: "\n", with: "\\n"))"}}"#).status == .created)
+        }
+    }
+}

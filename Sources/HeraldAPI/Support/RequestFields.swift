@@ -102,7 +102,8 @@ public struct RequestFields {
         case nil: return .unchanged
         case .null?: return .clear
         case .string(let s)?:
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The trim of contact fields and import cells, so both paths store the same text.
+            let t = ContactFieldRules.trimmed(s)
             return t.isEmpty ? .clear : .set(t)
         default: wrongType(key, "a string or null"); return .unchanged
         }

@@ -81,8 +81,9 @@ public enum ContactImportField: Sendable, Hashable {
     }
 }
 
-/// One data row of an import, decoded through a `ContactImportHeader`. Cells are trimmed; an
-/// empty cell is `nil` (the field is not given, so a merge leaves it alone).
+/// One data row of an import, decoded through a `ContactImportHeader`. Cells are trimmed and
+/// lose the export's formula escape (`ContactImportHeader.value(ofCell:)`); an empty cell is
+/// `nil` (the field is not given, so a merge leaves it alone).
 public struct ContactImportRow: Sendable, Hashable {
     /// Spreadsheet row number (header = 1), for the import's `errors[].row`.
     public var rowNumber: Int
@@ -219,7 +220,7 @@ public struct ContactImportHeader: Sendable, Hashable {
         var row = ContactImportRow(rowNumber: record.rowNumber, phone: "")
         for (index, field) in columns.enumerated() {
             guard let field, !record.isEmpty(at: index) else { continue }
-            let raw = record.string(at: index)
+            let raw = Self.value(ofCell: record.string(at: index))
             switch field {
             case .phone:
                 row.phone = ContactFieldRules.trimmed(raw)
@@ -265,6 +266,14 @@ public struct ContactImportHeader: Sendable, Hashable {
         if row.phone.isEmpty { issues.add("phone", "is required") }
         if !issues.isEmpty { return .failure(ValidationError(issues.issues)) }
         return .success(row)
+    }
+
+    /// What a cell holds: trimmed of whitespace, and without the `'` a spreadsheet-safe export
+    /// puts before a formula character (`CSVWriter.removingFormulaPrefix(_:)`), so that Herald's
+    /// own export imports back as it was (`'=HYPERLINK(…)` is `=HYPERLINK(…)`, a tags cell
+    /// `'=cmd;vip` is the tags `=cmd` and `vip`).
+    public static func value(ofCell cell: String) -> String {
+        ContactFieldRules.trimmed(CSVWriter.removingFormulaPrefix(ContactFieldRules.trimmed(cell)))
     }
 
     private func fieldKey(_ index: Int) -> String {

@@ -66,6 +66,19 @@ struct ContactImportHeaderTests {
         #expect(row.zip == nil)
     }
 
+    @Test("Cells lose the export's formula escape, once, before the length limits", arguments: [
+        ("'=HYPERLINK(1)", "=HYPERLINK(1)"), ("''=x", "'=x"), ("'", "'"), ("'abc", "'abc"), ("  '+1 919  ", "+1 919"),
+        ("'" + "=" + String(repeating: "x", count: 99), "=" + String(repeating: "x", count: 99)),
+    ])
+    func formulaEscape(cell: String, value: String) throws {
+        let header = try ContactImportHeader(names: ["phone", "firstName", "team", "tags"])
+        let custom = "'-" + String(repeating: "y", count: 999)
+        let row = try header.decode(CSVRecord(fields: ["+12025550100", cell, custom, "'=cmd;vip"])).get()
+        #expect(row.firstName == value)
+        #expect(row.customFields["team"] == String(custom.dropFirst()))
+        #expect(row.tags == ["=cmd", "vip"])
+    }
+
     @Test("Row errors name the JSON key", arguments: [
         (["", "x@y", "maybe"], ["email", "optedOut", "phone"]),
         (["1", "a@b.co", "no", "extra"], ["row"]),
