@@ -293,6 +293,31 @@ struct ContactTests {
 }
 
 extension ContactTests {
+    /// Bodies with wrong JSON types, and every field the 400 lists (wrong types and broken rules).
+    static let wrongTypeBodies: [(String, Set<String>)] = [
+        (#"{"phone":"+19195550100","customFields":{"a":{"x":1}}}"#, ["customFields.a"]),
+        (#"{"phone":"+19195550100","customFields":{"a":[1],"b":"ok","c":{}}}"#, ["customFields.a", "customFields.c"]),
+        (#"{"phone":"+19195550100","tags":"vip"}"#, ["tags"]),
+        (#"{"phone":"12","email":"x","customFields":{"a":{"x":1},"bad name":"x"}}"#, ["customFields.a", "phone", "email", "customFields.bad name"]),
+    ]
+
+    @Test("wrong JSON types, customFields values included, are 400 invalid_request listing every failing field",
+          arguments: TestEngine.available, wrongTypeBodies)
+    func wrongTypes(engine: TestEngine, request: (body: String, fields: Set<String>)) async throws {
+        let (body, fields) = request
+        try await TestApp.run(engine) { t in
+            let created = try await t.post("/api/contacts", body)
+            #expect(created.status == .badRequest, "\(created.text)")
+            #expect(created.error == "invalid_request")
+            #expect(Set(created.fields) == fields, "\(created.text)")
+            let id = try #require(try await t.contact(#"{"phone":"+19195550101"}"#)["id"]?.string)
+            let patched = try await t.patch("/api/contacts/\(id)", body)
+            #expect(patched.status == .badRequest, "\(patched.text)")
+            #expect(Set(patched.fields) == fields, "\(patched.text)")
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 1)
+        }
+    }
+
     @Test("text values are trimmed as an import trims its cells; a blank custom field value removes it",
           arguments: TestEngine.available)
     func trimmed(engine: TestEngine) async throws {

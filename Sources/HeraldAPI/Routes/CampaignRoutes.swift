@@ -38,7 +38,7 @@ struct CampaignRoutes {
             var issues = IssueCollector()
             fields.collectDraftIssues(into: &issues)
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
-            try issues.throwIfAny()
+            try RequestFields.finish(typeIssues: fields.typeIssues, issues)
             let campaign = try await storage.campaigns.create(scope, fields: fields, status: .draft, audience: audience.inlineKeys)
             return JSONResponse.make(try await present(scope, campaign), status: .created)
         }
@@ -52,7 +52,7 @@ struct CampaignRoutes {
                 for f in ["segmentId", "contactFilter", "listIds", "recipients"] { issues.add(f, "one audience source is required to estimate") }
             }
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: false)
-            try issues.throwIfAny()
+            try RequestFields.finish(typeIssues: fields.typeIssues, issues)
             let estimate = try await estimator.estimate(scope, organization: org, fields: fields, audience: audience.estimateAudience, now: Date())
             return JSONResponse.make(CampaignPresenter.estimate(estimate))
         }
@@ -75,7 +75,7 @@ struct CampaignRoutes {
             var issues = IssueCollector()
             fields.collectDraftIssues(into: &issues)
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
-            try issues.throwIfAny()
+            try RequestFields.finish(typeIssues: fields.typeIssues, issues)
             let updated = try await storage.campaigns.updateDraft(scope, id: id, fields: fields, audience: audience.inlineKeys)
             return JSONResponse.make(try await present(scope, updated))
         }
@@ -241,7 +241,7 @@ struct CampaignRoutes {
                 audience = ResolvedCampaignAudience(stored: .contacts(keys), inlineKeys: keys)
             }
         }
-        try issues.throwIfAny()
+        try RequestFields.finish(typeIssues: fields.typeIssues, issues)
         // Everything is valid: now inline recipients become contacts.
         if fields.recipients != nil {
             var again = IssueCollector()

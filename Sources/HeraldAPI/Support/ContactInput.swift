@@ -61,7 +61,7 @@ enum ContactInput {
                     }
                 case .bool(let b): values[k] = b ? "true" : "false"
                 case .null: values[k] = .some(nil)
-                default: issues.add("customFields.\(k)", "must be a string, number, boolean or null")
+                default: fields.addTypeIssues([FieldIssue(field: "customFields.\(k)", message: "must be a string, number, boolean or null")])
                 }
             }
             for k in values.keys.sorted() {
