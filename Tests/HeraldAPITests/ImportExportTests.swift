@@ -287,6 +287,20 @@ struct ImportExportTests {
         }
     }
 
+    @Test("a header without Latin letters becomes a custom field; a duplicate header names both columns", arguments: TestEngine.available)
+    func headerNames(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let job = try await t.importCSV("phone,名前,firstName\n+19195550140,太郎,Taro\n")
+            #expect(job["status"]?.string == "completed", "\(job)")
+            let c = try #require(try await t.get("/api/contacts").json["data"]?.array.first)
+            #expect(c["customFields"] == .object(["ming_qian": .string("太郎")]), "\(c)")
+            #expect(c["firstName"]?.string == "Taro")
+            let dup = try await t.importCSV("phone,Date of Birth,Date_of_Birth\n+19195550141,x,y\n")
+            #expect(dup["status"]?.string == "failed")
+            #expect(dup["failureReason"]?.string?.contains(#"header[2]: "Date_of_Birth" names the same field as "Date of Birth" (header[1])"#) == true, "\(dup)")
+        }
+    }
+
     @Test("import requests: content type, empty body, role", arguments: TestEngine.available)
     func importRequests(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in
