@@ -291,3 +291,47 @@ struct ContactTests {
         }
     }
 }
+
+extension ContactTests {
+    /// Bodies with wrong JSON types, and every field the 400 lists (wrong types and broken rules).
+    static let wrongTypeBodies: [(String, Set<String>)] = [
+        (#"{"phone":"+19195550100","customFields":{"a":{"x":1}}}"#, ["customFields.a"]),
+        (#"{"phone":"+19195550100","customFields":{"a":[1],"b":"ok","c":{}}}"#, ["customFields.a", "customFields.c"]),
+        (#"{"phone":"+19195550100","tags":"vip"}"#, ["tags"]),
+        (#"{"phone":"12","email":"x","customFields":{"a":{"x":1},"bad name":"x"}}"#, ["customFields.a", "phone", "email", "customFields.bad name"]),
+    ]
+
+    @Test("wrong JSON types, customFields values included, are 400 invalid_request listing every failing field",
+          arguments: TestEngine.available, wrongTypeBodies)
+    func wrongTypes(engine: TestEngine, request: (body: String, fields: Set<String>)) async throws {
+        let (body, fields) = request
+        try await TestApp.run(engine) { t in
+            let created = try await t.post("/api/contacts", body)
+            #expect(created.status == .badRequest, "\(created.text)")
+            #expect(created.error == "invalid_request")
+            #expect(Set(created.fields) == fields, "\(created.text)")
+            let id = try #require(try await t.contact(#"{"phone":"+19195550101"}"#)["id"]?.string)
+            let patched = try await t.patch("/api/contacts/\(id)", body)
+            #expect(patched.status == .badRequest, "\(patched.text)")
+            #expect(Set(patched.fields) == fields, "\(patched.text)")
+            #expect(try await t.get("/api/contacts?includeTotal=true").json["total"]?.int == 1)
+        }
+    }
+
+    @Test("text values are trimmed as an import trims its cells; a blank custom field value removes it",
+          arguments: TestEngine.available)
+    func trimmed(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let c = try await t.contact(#"{"phone":"+19195550100","firstName":"\n=Ada\t","timezone":" America/New_York ","customFields":{"a":" =x","b":"\n=y","c":"  keep  inner  ","d":"x"}}"#)
+            #expect(c["firstName"]?.string == "=Ada")
+            #expect(c["timezone"]?.string == "America/New_York")
+            #expect(c["customFields"] == .object(["a": .string("=x"), "b": .string("=y"), "c": .string("keep  inner"), "d": .string("x")]), "\(c)")
+            let id = try #require(c["id"]?.string)
+            let p = try await t.patch("/api/contacts/\(id)", #"{"customFields":{"a":" \u00a0","b":"\r\n"}}"#)
+            #expect(p.json["customFields"] == .object(["c": .string("keep  inner"), "d": .string("x")]), "\(p.text)")
+            // The length limit applies to the trimmed value.
+            let long = " " + String(repeating: "x", count: 1000) + "\n"
+            #expect(try await t.post("/api/contacts", #"{"phone":"+19195550102","customFields":{"a":"\#(long.replacingOccurrences(of: "\n", with: "\\n"))"}}"#).status == .created)
+        }
+    }
+}

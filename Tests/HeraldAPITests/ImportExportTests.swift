@@ -304,6 +304,63 @@ struct ImportExportTests {
         }
     }
 
+    @Test("tricky values survive export and import: formula characters, apostrophes, limits, quotes, newlines, non-ASCII", arguments: TestEngine.available)
+    func exportRoundTripTricky(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            func json(_ object: [String: Any]) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self) }
+            let atLimit100 = "=" + String(repeating: "x", count: 99)
+            let atLimit1000 = "+" + String(repeating: "é", count: 999)
+            let bodies: [[String: Any]] = [
+                ["phone": "+19195550170", "firstName": #"=HYPERLINK("http://x.example","click")"#, "lastName": "+cmd", "email": "-ada@example.org",
+                 "city": "@home", "state": "=NC", "zip": "-1", "tags": ["=cmd", "vip", "'=q", "@a"],
+                 "customFields": ["a": "=x", "b": "''=x", "c": "'", "d": "-1", "e": "+1 919 555 0100", "f": atLimit1000,
+                                  "g": "line1\nline2, \"quoted\"; yes", "h": "naïve 日本 😀", "i": "'=x", "n": 42, "t": "\t=tab"]],
+                ["phone": "+19195550171", "firstName": atLimit100, "lastName": "'=already", "city": "\r=x", "state": "''", "zip": "+27601",
+                 "tags": ["'"], "customFields": ["a": " =x", "b": "\n=y", "c": "\"=\"", "f": String(repeating: "a", count: 1000)]],
+                ["phone": "+19195550172", "firstName": "Zoë", "lastName": "O'Brien, Jr.", "email": "z@example.org", "timezone": "America/New_York", "tags": ["=cmd", "donor"]],
+            ]
+            for body in bodies { _ = try await t.contact(try json(body)) }
+            let csv = try await t.get("/api/contacts/export").text
+            let job = try await t.importCSV(csv, key: t.b.write)
+            #expect(job["status"]?.string == "completed", "\(job)")
+            #expect(job["created"]?.int == bodies.count, "\(job)")
+            let errors = job["errors"]?.array ?? []
+            #expect(errors.isEmpty, "\(job)")
+            func sorted(_ items: [FilterJSON]) -> [FilterJSON] { items.sorted { ($0["phone"]?.string ?? "") < ($1["phone"]?.string ?? "") } }
+            let a = sorted(try await t.get("/api/contacts").json["data"]?.array ?? [])
+            let b = sorted(try await t.get("/api/contacts", key: t.b.read).json["data"]?.array ?? [])
+            try #require(a.count == bodies.count && b.count == bodies.count)
+            // Values as sent, trimmed (" =x" is "=x" on both paths).
+            #expect(a[0]["firstName"]?.string == #"=HYPERLINK("http://x.example","click")"#)
+            #expect(a[1]["firstName"]?.string == atLimit100)
+            #expect(a[0]["customFields"]?["f"]?.string == atLimit1000)
+            #expect(a[1]["customFields"]?["a"]?.string == "=x" && a[1]["customFields"]?["b"]?.string == "=y")
+            #expect(a[1]["city"]?.string == "=x")
+            let derived: Set<String> = ["id", "createdAt", "updatedAt", "optedOutAt"]
+            for (x, y) in zip(a, b) {
+                guard case .object(let original) = x, case .object(let imported) = y else { Issue.record("not objects"); continue }
+                #expect(Set(original.keys) == Set(imported.keys))
+                for key in original.keys.sorted() where !derived.contains(key) {
+                    #expect(original[key] == imported[key], "\(key): \(String(describing: original[key])) vs \(String(describing: imported[key]))")
+                }
+            }
+        }
+    }
+
+    @Test("a header without Latin letters becomes a custom field; a duplicate header names both columns", arguments: TestEngine.available)
+    func headerNames(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let job = try await t.importCSV("phone,名前,firstName\n+19195550140,太郎,Taro\n")
+            #expect(job["status"]?.string == "completed", "\(job)")
+            let c = try #require(try await t.get("/api/contacts").json["data"]?.array.first)
+            #expect(c["customFields"] == .object(["ming_qian": .string("太郎")]), "\(c)")
+            #expect(c["firstName"]?.string == "Taro")
+            let dup = try await t.importCSV("phone,Date of Birth,Date_of_Birth\n+19195550141,x,y\n")
+            #expect(dup["status"]?.string == "failed")
+            #expect(dup["failureReason"]?.string?.contains(#"header[2]: "Date_of_Birth" names the same field as "Date of Birth" (header[1])"#) == true, "\(dup)")
+        }
+    }
+
     @Test("import requests: content type, empty body, role", arguments: TestEngine.available)
     func importRequests(engine: TestEngine) async throws {
         try await TestApp.run(engine) { t in

@@ -39,7 +39,7 @@ struct CampaignRoutes {
             var issues = IssueCollector()
             fields.collectDraftIssues(into: &issues)
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
-            try issues.throwIfAny()
+            try RequestFields.finish(typeIssues: fields.typeIssues, issues)
             let campaign = try await storage.campaigns.create(scope, fields: fields, status: .draft, audience: audience.inlineKeys)
             return JSONResponse.make(try await present(scope, campaign), status: .created)
         }
@@ -53,7 +53,7 @@ struct CampaignRoutes {
                 for f in ["segmentId", "contactFilter", "listIds", "recipients"] { issues.add(f, "one audience source is required to estimate") }
             }
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: false)
-            try issues.throwIfAny()
+            try RequestFields.finish(typeIssues: fields.typeIssues, issues)
             let estimate = try await estimator.estimate(scope, organization: org, fields: fields, audience: audience.estimateAudience, now: Date())
             return JSONResponse.make(CampaignPresenter.estimate(estimate))
         }
@@ -76,7 +76,7 @@ struct CampaignRoutes {
             var issues = IssueCollector()
             fields.collectDraftIssues(into: &issues)
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
-            try issues.throwIfAny()
+            try RequestFields.finish(typeIssues: fields.typeIssues, issues)
             let updated = try await storage.campaigns.updateDraft(scope, id: id, fields: fields, audience: audience.inlineKeys)
             return JSONResponse.make(try await present(scope, updated))
         }
@@ -257,7 +257,7 @@ struct CampaignRoutes {
                 audience = ResolvedCampaignAudience(stored: .contacts(keys), inlineKeys: keys)
             }
         }
-        try issues.throwIfAny()
+        try RequestFields.finish(typeIssues: fields.typeIssues, issues)
         let now = Date()
         // Inline recipients become contacts only once the launch is accepted: the duplicate-send
         // and credit checks below work on them as given (and on the contacts that already hold

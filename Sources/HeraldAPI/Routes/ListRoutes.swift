@@ -132,7 +132,7 @@ struct SegmentRoutes {
             let name = fields.string("name")
             var issues = IssueCollector()
             if name == nil || name!.trimmingCharacters(in: .whitespaces).isEmpty || name!.count > 200 { issues.add("name", "is required, 1 to 200 characters") }
-            let filter = Self.filter(fields.raw("filter"), required: true, into: &issues)
+            let filter = Self.filter(&fields, required: true, into: &issues)
             try fields.finish(issues)
             let scope = try context.scope()
             let segment = try await storage.segments.create(scope, name: name!.trimmingCharacters(in: .whitespaces), filterJSON: Self.encode(filter!))
@@ -150,10 +150,10 @@ struct SegmentRoutes {
             return Paging.bareArray(items, last: last.map { KeysetCursor(sortValue: 0, id: $0.key) }, request: request)
         }
         api.post("segments/preview") { request, context in
-            let fields = try await RequestFields.read(request, context: context)
+            var fields = try await RequestFields.read(request, context: context)
             var issues = IssueCollector()
-            let filter = Self.filter(fields.raw("filter"), required: true, into: &issues)
-            try issues.throwIfAny()
+            let filter = Self.filter(&fields, required: true, into: &issues)
+            try fields.finish(issues)
             let scope = try context.scope()
             var query = ContactListQuery()
             query.apply(filter!, dialect: storage.db.dialect)
@@ -176,7 +176,7 @@ struct SegmentRoutes {
             let name = fields.string("name")
             var issues = IssueCollector()
             if let name, name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 { issues.add("name", "must be 1 to 200 characters") }
-            let filter = Self.filter(fields.raw("filter"), required: false, into: &issues)
+            let filter = Self.filter(&fields, required: false, into: &issues)
             try fields.finish(issues)
             let s = try await storage.segments.update(scope, id: id, name: name?.trimmingCharacters(in: .whitespaces), filterJSON: filter.map(Self.encode))
             return JSONResponse.make(Present.segment(s, contactCount: try await count(scope, json: s.filterJSON)))
@@ -202,17 +202,17 @@ struct SegmentRoutes {
         }
     }
 
-    static func filter(_ raw: FilterJSON?, required: Bool, into issues: inout IssueCollector) -> ContactFilter? {
-        guard let raw, raw != .null else {
+    /// The request's `filter`: wrong JSON types inside it go to `fields` (400), broken rules to
+    /// `issues` (422).
+    static func filter(_ fields: inout RequestFields, required: Bool, into issues: inout IssueCollector) -> ContactFilter? {
+        guard let raw = fields.raw("filter"), raw != .null else {
             if required { issues.add("filter", "is required (use {} for every contact)") }
             return nil
         }
-        do {
-            return try ContactFilter(validating: raw, path: "filter")
-        } catch {
-            issues.merge(error.issues)
-            return nil
-        }
+        let checked = ContactFilter.check(raw, path: "filter")
+        fields.addTypeIssues(checked.typeIssues)
+        issues.merge(checked.ruleIssues)
+        return checked.filter
     }
 
     static func encode(_ filter: ContactFilter) -> String {

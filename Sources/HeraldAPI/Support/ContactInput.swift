@@ -45,7 +45,11 @@ enum ContactInput {
             var values: [String: String?] = [:]
             for (k, v) in custom.sorted(by: { $0.key < $1.key }) {
                 switch v {
-                case .string(let s): values[k] = s
+                // Trimmed like every text field and an import's cells (API.md §3); empty, it
+                // removes the field as `null` does, as "" clears a standard field.
+                case .string(let s):
+                    let text = ContactFieldRules.trimmed(s)
+                    values[k] = text.isEmpty ? .some(nil) : text
                 case .number(let d):
                     // Whole numbers print as integers while a JSON number holds them exactly
                     // (±2^53, RFC 8259 §6); beyond that the digits were already lost in transit,
@@ -57,7 +61,7 @@ enum ContactInput {
                     }
                 case .bool(let b): values[k] = b ? "true" : "false"
                 case .null: values[k] = .some(nil)
-                default: issues.add("customFields.\(k)", "must be a string, number, boolean or null")
+                default: fields.addTypeIssues([FieldIssue(field: "customFields.\(k)", message: "must be a string, number, boolean or null")])
                 }
             }
             for k in values.keys.sorted() {

@@ -102,7 +102,8 @@ public struct RequestFields {
         case nil: return .unchanged
         case .null?: return .clear
         case .string(let s)?:
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The trim of contact fields and import cells, so both paths store the same text.
+            let t = ContactFieldRules.trimmed(s)
             return t.isEmpty ? .clear : .set(t)
         default: wrongType(key, "a string or null"); return .unchanged
         }
@@ -159,12 +160,23 @@ public struct RequestFields {
 
     public func raw(_ key: String) -> FilterJSON? { object[key] }
 
+    /// Adds wrong types found inside a member (a filter's `filter.tags`), reported with the
+    /// fields' own.
+    public mutating func addTypeIssues(_ issues: [FieldIssue]) {
+        typeIssues += issues
+    }
+
     /// Throws 400 `invalid_request` listing every wrong type.
     /// Ends a request's validation: wrong types (400 `invalid_request`) and broken rules (422)
     /// are reported together, so `details` lists every failing field (API.md §1). With any wrong
     /// type it is a 400 listing those fields and every rule the other fields break; else the
     /// rules' 422.
     public func finish(_ issues: IssueCollector) throws {
+        try Self.finish(typeIssues: typeIssues, issues)
+    }
+
+    /// `finish(_:)` for type issues found another way (a decoded body's nested filter).
+    public static func finish(typeIssues: [FieldIssue], _ issues: IssueCollector) throws {
         if !typeIssues.isEmpty {
             let typed = Set(typeIssues.map(\.field))
             throw APIError.invalidRequest("Some fields have the wrong type.", details: typeIssues + issues.issues.filter { !typed.contains($0.field) })

@@ -11,7 +11,10 @@
 /// - Records end with CRLF by default (RFC 4180 §2.1).
 /// - With `protectsFormulas` (the default), a cell whose first character is `=`, `+`, `-`, `@`,
 ///   a tab or a carriage return gets a leading `'`, unless the whole cell is a number (`-12.5`,
-///   `+3`, `1e6`) or an E.164 phone number (`+12025550100`).
+///   `+3`, `1e6`) or an E.164 phone number (`+12025550100`). So does a cell of apostrophes
+///   followed by one of those characters (`'=x`), so that the escape can be undone: a reader
+///   that takes the file back removes one `'` from a cell of one or more apostrophes followed
+///   by such a character (`removingFormulaPrefix(_:)`), and gets every cell as it was.
 public struct CSVWriter: Sendable {
     public var delimiter: UInt8
     public var lineEnding: [UInt8]
@@ -88,16 +91,41 @@ public struct CSVWriter: Sendable {
         buffer.append(0x22)
     }
 
-    /// Whether `cell` would be read as a formula by a spreadsheet and needs a leading `'`.
+    /// Whether `cell` needs a leading `'` (`^'*[=+\-@\t\r]`): a spreadsheet would read it as a
+    /// formula, or it already starts with apostrophes before such a character, which
+    /// `removingFormulaPrefix(_:)` would otherwise take for an escape. A cell starting with `+` or
+    /// `-` that is wholly a number or an E.164 phone number is left alone.
     public static func needsFormulaPrefix<S: StringProtocol>(_ cell: S) -> Bool {
-        guard let first = cell.utf8.first else { return false }
+        let bytes = cell.utf8
+        let rest = bytes.drop { $0 == apostrophe }
+        guard let first = rest.first, isFormulaTrigger(first) else { return false }
+        if rest.startIndex != bytes.startIndex { return true }
         switch first {
-        case UInt8(ascii: "="), UInt8(ascii: "@"), 0x09, 0x0D:
-            return true
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            return !(isPlainNumber(cell.utf8) || isE164(cell.utf8))
+            return !(isPlainNumber(bytes) || isE164(bytes))
         default:
-            return false
+            return true
+        }
+    }
+
+    /// Undoes the writer's formula escape (`needsFormulaPrefix(_:)`): removes exactly one
+    /// leading `'` when the cell is one or more apostrophes followed by `=`, `+`, `-`, `@`, a
+    /// tab or a carriage return (`^'+[=+\-@\t\r]`); any other cell is returned as it is. For
+    /// every `value`, a cell written from it reads back as `value`.
+    public static func removingFormulaPrefix(_ cell: String) -> String {
+        let bytes = cell.utf8
+        guard bytes.first == apostrophe, let first = bytes.drop(while: { $0 == apostrophe }).first,
+              isFormulaTrigger(first) else { return cell }
+        return String(decoding: bytes.dropFirst(), as: UTF8.self)
+    }
+
+    private static let apostrophe = UInt8(ascii: "'")
+
+    /// `=`, `+`, `-`, `@`, tab, carriage return: what makes a spreadsheet read a cell as a formula.
+    private static func isFormulaTrigger(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: true
+        default: false
         }
     }
 

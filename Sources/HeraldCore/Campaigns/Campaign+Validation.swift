@@ -115,6 +115,13 @@ extension CampaignFields {
         }
     }
 
+    /// Wrong JSON types inside `contactFilter` (`contactFilter.tags` not an array, …): the API
+    /// reports them as a 400 `invalid_request` rather than with the rules' 422 (API.md §1).
+    /// `collectDraftIssues(into:)` lists them too.
+    public var typeIssues: [FieldIssue] {
+        contactFilter.map { ContactFilter.check($0, path: CodingKeys.contactFilter.stringValue).typeIssues } ?? []
+    }
+
     /// The launch-only rules, added to `issues`.
     public func collectLaunchIssues(into issues: inout IssueCollector, knownCustomFields: Set<String>) {
         typealias K = CodingKeys

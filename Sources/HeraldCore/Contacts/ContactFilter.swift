@@ -124,9 +124,27 @@ public struct ContactFilter: Sendable, Hashable, Codable {
     /// `filter.conditions[2].op`; plain `tagsLogic` when `path` is empty). Unknown keys are
     /// ignored; JSON `null` for a key is the same as leaving it out.
     public init(validating json: FilterJSON, path: String = "") throws(ValidationError) {
+        let checked = Self.check(json, path: path)
+        guard let filter = checked.filter else { throw ValidationError(checked.typeIssues + checked.ruleIssues) }
+        self = filter
+    }
+
+    /// What validating request JSON found, with wrong JSON types (a member that is not the
+    /// object, array or string its key always takes; API.md §1's 400 `invalid_request`) kept
+    /// apart from broken rules (unknown field or operator, bad values, limits: 422).
+    public struct Check: Sendable, Hashable {
+        /// The filter, when there is no issue of either kind.
+        public var filter: ContactFilter?
+        public var typeIssues: [FieldIssue]
+        public var ruleIssues: [FieldIssue]
+    }
+
+    /// Validates request JSON as `init(validating:path:)` does, sorting the issues by kind.
+    public static func check(_ json: FilterJSON, path: String = "") -> Check {
         var validator = ContactFilterValidator(prefix: path)
-        self = validator.filter(json)
-        try validator.issues.throwIfAny()
+        let filter = validator.filter(json)
+        let ok = validator.issues.isEmpty && validator.typeIssues.isEmpty
+        return Check(filter: ok ? filter : nil, typeIssues: validator.typeIssues.issues, ruleIssues: validator.issues.issues)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -183,10 +201,12 @@ extension ContactFilter.Value {
     }
 }
 
-/// Walks filter JSON collecting every issue.
+/// Walks filter JSON collecting every issue: wrong JSON types in `typeIssues`, broken rules in
+/// `issues`.
 private struct ContactFilterValidator {
     let prefix: String
     var issues = IssueCollector()
+    var typeIssues = IssueCollector()
 
     init(prefix: String) { self.prefix = prefix }
 
@@ -200,7 +220,7 @@ private struct ContactFilterValidator {
         case .object:
             break
         default:
-            issues.add(prefix.isEmpty ? "filter" : prefix, "must be an object, not \(json.typeName)")
+            typeIssues.add(prefix.isEmpty ? "filter" : prefix, "must be an object, not \(json.typeName)")
             return filter
         }
         if let value = json["tags"] { filter.tags = tags(value, key: key("tags")) }
@@ -235,7 +255,7 @@ private struct ContactFilterValidator {
                     }
                 }
             } else {
-                issues.add(conditionsKey, "must be an array of conditions, not \(value.typeName)")
+                typeIssues.add(conditionsKey, "must be an array of conditions, not \(value.typeName)")
             }
         }
         let values = filter.valueCount
@@ -247,9 +267,11 @@ private struct ContactFilterValidator {
     }
 
     mutating func logic(_ json: FilterJSON, key: String) -> ContactFilter.Logic? {
-        if case .string(let text) = json, let logic = ContactFilter.Logic(rawValue: text.uppercased()) {
-            return logic
+        guard case .string(let text) = json else {
+            typeIssues.add(key, "must be \"AND\" or \"OR\", not \(json.typeName)")
+            return nil
         }
+        if let logic = ContactFilter.Logic(rawValue: text.uppercased()) { return logic }
         issues.add(key, "must be \"AND\" or \"OR\"")
         return nil
     }
@@ -258,7 +280,7 @@ private struct ContactFilterValidator {
     /// arrays over `limit`.
     mutating func stringArray(_ json: FilterJSON, key: String, limit: Int) -> [(Int, String)] {
         guard case .array(let items) = json else {
-            issues.add(key, "must be an array of strings, not \(json.typeName)")
+            typeIssues.add(key, "must be an array of strings, not \(json.typeName)")
             return []
         }
         if items.count > limit { issues.add(key, "must have at most \(limit) items") }
@@ -267,7 +289,7 @@ private struct ContactFilterValidator {
             if case .string(let text) = item {
                 result.append((index, text))
             } else {
-                issues.add("\(key)[\(index)]", "must be a string, not \(item.typeName)")
+                typeIssues.add("\(key)[\(index)]", "must be a string, not \(item.typeName)")
             }
         }
         return result
@@ -305,7 +327,7 @@ private struct ContactFilterValidator {
 
     mutating func condition(_ json: FilterJSON, key: String) -> ContactFilter.Condition? {
         guard case .object = json else {
-            issues.add(key, "must be an object with field, op and value, not \(json.typeName)")
+            typeIssues.add(key, "must be an object with field, op and value, not \(json.typeName)")
             return nil
         }
         var field: ContactField?
@@ -320,7 +342,7 @@ private struct ContactFilterValidator {
                     : "unknown field \"\(path)\"; expected a contact field or customFields.<name>")
             }
         case let other?:
-            issues.add("\(key).field", "must be a string, not \(other.typeName)")
+            typeIssues.add("\(key).field", "must be a string, not \(other.typeName)")
         }
         var op: ContactFilter.Operator?
         switch json["op"] {
@@ -333,7 +355,7 @@ private struct ContactFilterValidator {
                 issues.add("\(key).op", "unknown operator \"\(name)\"; expected one of \(names)")
             }
         case let other?:
-            issues.add("\(key).op", "must be a string, not \(other.typeName)")
+            typeIssues.add("\(key).op", "must be a string, not \(other.typeName)")
         }
         guard let op else { return nil }
         let kind = field?.kind
@@ -393,7 +415,11 @@ private struct ContactFilterValidator {
         _ json: FilterJSON, kind: StandardContactField.Kind?, op: ContactFilter.Operator, key: String
     ) -> ContactFilter.Value? {
         switch json {
-        case .array, .object, .null:
+        case .object:
+            // No operator takes an object (which values an operator takes is a rule: 422).
+            typeIssues.add(key, "must be a single value, not \(json.typeName)")
+            return nil
+        case .array, .null:
             issues.add(key, "must be a single value, not \(json.typeName)")
             return nil
         default:

@@ -54,16 +54,26 @@ public enum ContactImportField: Sendable, Hashable {
     /// (`ContactFieldRules.isValidCustomFieldName`); else accents dropped, every run of other
     /// characters turned into one `_`, `_` trimmed from both ends, `field_` put before a leading
     /// digit and the result cut to the longest name allowed (`Date of Birth` → `Date_of_Birth`,
-    /// `2024 spend` → `field_2024_spend`). `nil` when nothing usable is left (a header of only
-    /// symbols or of letters outside the Latin alphabet).
+    /// `2024 spend` → `field_2024_spend`). A header with no Latin letter or digit is first
+    /// transliterated to Latin (ICU's `Any-Latin; Latin-ASCII`: `名前` → `ming_qian`, `Имя` →
+    /// `Ima`, `Ελληνικά` → `Ellenika`), so it is importable and usable as a merge field and in
+    /// filters like any other. `nil` when nothing usable is left (a header of only symbols).
     public static func customName(forHeader header: String) -> String? {
         let trimmed = ContactFieldRules.trimmed(header)
         if ContactFieldRules.isValidCustomFieldName(trimmed) { return trimmed }
         let folded = trimmed.folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil)
             .replacingOccurrences(of: "ß", with: "ss")
+        if let name = asciiName(folded) { return name }
+        guard let latin = trimmed.applyingTransform(StringTransform("Any-Latin; Latin-ASCII"), reverse: false) else { return nil }
+        return asciiName(latin)
+    }
+
+    /// The runs of ASCII letters and digits of `text` joined by `_`, `field_` before a leading
+    /// digit, cut to the longest name allowed; `nil` when there is none.
+    private static func asciiName(_ text: String) -> String? {
         var out = ""
         var pendingSeparator = false
-        for scalar in folded.unicodeScalars {
+        for scalar in text.unicodeScalars {
             let v = scalar.value
             let ok = (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39)
             if ok {
@@ -81,8 +91,9 @@ public enum ContactImportField: Sendable, Hashable {
     }
 }
 
-/// One data row of an import, decoded through a `ContactImportHeader`. Cells are trimmed; an
-/// empty cell is `nil` (the field is not given, so a merge leaves it alone).
+/// One data row of an import, decoded through a `ContactImportHeader`. Cells are trimmed and
+/// lose the export's formula escape (`ContactImportHeader.value(ofCell:)`); an empty cell is
+/// `nil` (the field is not given, so a merge leaves it alone).
 public struct ContactImportRow: Sendable, Hashable {
     /// Spreadsheet row number (header = 1), for the import's `errors[].row`.
     public var rowNumber: Int
@@ -134,8 +145,12 @@ public struct ContactImportHeader: Sendable, Hashable {
     public init(names: [String]) throws(ValidationError) {
         var issues = IssueCollector()
         var columns: [ContactImportField?] = []
-        var standardSeen: [ContactImportField: Int] = [:]
-        var customSeen: [String: Int] = [:]
+        // The first column of each field, and its header as written.
+        var standardSeen: [ContactImportField: (index: Int, name: String)] = [:]
+        var customSeen: [String: (index: Int, name: String)] = [:]
+        func duplicate(_ name: String, of earlier: (index: Int, name: String), _ field: String) -> String {
+            "\"\(Self.quoted(name))\" names the same field as \"\(Self.quoted(earlier.name))\" (header[\(earlier.index)]): \(field)"
+        }
         for (index, raw) in names.enumerated() {
             let name = ContactFieldRules.trimmed(raw)
             let path = "header[\(index)]"
@@ -143,22 +158,22 @@ public struct ContactImportHeader: Sendable, Hashable {
                 columns.append(nil)
             } else if let field = ContactImportField.standard(forHeader: name) {
                 if let earlier = standardSeen[field] {
-                    issues.add(path, "column \"\(name)\" duplicates column \(earlier + 1) (both map to \(field.jsonKey))")
+                    issues.add(path, duplicate(name, of: earlier, "the contact field \(field.jsonKey)"))
                 } else {
-                    standardSeen[field] = index
+                    standardSeen[field] = (index, name)
                 }
                 columns.append(field)
             } else if let custom = ContactImportField.customName(forHeader: name) {
                 if ContactFieldRules.isReservedCustomFieldName(custom) {
                     issues.add(path, "column \"\(Self.quoted(name))\" would be the custom field \(custom), which is the name of a contact field")
                 } else if let earlier = customSeen[custom] {
-                    issues.add(path, "column \"\(Self.quoted(name))\" duplicates column \(earlier + 1) (both become the custom field \(custom))")
+                    issues.add(path, duplicate(name, of: earlier, "the custom field \(custom)"))
                 } else {
-                    customSeen[custom] = index
+                    customSeen[custom] = (index, name)
                 }
                 columns.append(.custom(custom))
             } else {
-                issues.add(path, "column \"\(Self.quoted(name))\" cannot be a custom field name: it has no Latin letters or digits")
+                issues.add(path, "column \"\(Self.quoted(name))\" cannot be a custom field name: it has no letters or digits")
                 columns.append(nil)
             }
         }
@@ -167,7 +182,7 @@ public struct ContactImportHeader: Sendable, Hashable {
         }
         try issues.throwIfAny()
         self.columns = columns
-        self.phoneColumn = standardSeen[.phone]!
+        self.phoneColumn = standardSeen[.phone]!.index
     }
 
     /// A header as quoted in an issue: at most 40 characters.
@@ -219,7 +234,7 @@ public struct ContactImportHeader: Sendable, Hashable {
         var row = ContactImportRow(rowNumber: record.rowNumber, phone: "")
         for (index, field) in columns.enumerated() {
             guard let field, !record.isEmpty(at: index) else { continue }
-            let raw = record.string(at: index)
+            let raw = Self.value(ofCell: record.string(at: index))
             switch field {
             case .phone:
                 row.phone = ContactFieldRules.trimmed(raw)
@@ -265,6 +280,14 @@ public struct ContactImportHeader: Sendable, Hashable {
         if row.phone.isEmpty { issues.add("phone", "is required") }
         if !issues.isEmpty { return .failure(ValidationError(issues.issues)) }
         return .success(row)
+    }
+
+    /// What a cell holds: trimmed of whitespace, and without the `'` a spreadsheet-safe export
+    /// puts before a formula character (`CSVWriter.removingFormulaPrefix(_:)`), so that Herald's
+    /// own export imports back as it was (`'=HYPERLINK(…)` is `=HYPERLINK(…)`, a tags cell
+    /// `'=cmd;vip` is the tags `=cmd` and `vip`).
+    public static func value(ofCell cell: String) -> String {
+        ContactFieldRules.trimmed(CSVWriter.removingFormulaPrefix(ContactFieldRules.trimmed(cell)))
     }
 
     private func fieldKey(_ index: Int) -> String {

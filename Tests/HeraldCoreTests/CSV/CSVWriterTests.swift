@@ -28,9 +28,47 @@ struct CSVWriterTests {
         ("plain", "plain"),
         ("a=b", "a=b"),
         ("", "\"\""),
+        // A leading apostrophe before a trigger is escaped too, so the escape can be undone.
+        ("'=x", "''=x"),
+        ("''=x", "'''=x"),
+        ("'-1", "''-1"),
+        ("'", "'"),
+        ("'abc", "'abc"),
     ])
     func formulaInjection(cell: String, expected: String) {
         #expect(written([cell]) == expected + "\r\n")
+    }
+
+    /// Values an export may hold, with the cell written for each.
+    static let escapeTable: [(String, String)] = [
+        ("'", "'"), ("''", "''"), ("''=x", "'''=x"), ("'=x", "''=x"), ("=x", "'=x"), ("-1", "-1"), ("+1", "+1"),
+        ("+1 919 555 0100", "'+1 919 555 0100"), ("+19195550100", "+19195550100"), ("\tx", "'\tx"),
+        ("\r=x", "'\r=x"), ("", ""), ("@home", "'@home"), ("'@", "''@"), ("it's", "it's"), ("=cmd;vip", "'=cmd;vip"),
+    ]
+
+    @Test("The formula escape and its removal are inverses", arguments: escapeTable)
+    func escapeInverse(value: String, cell: String) {
+        #expect((CSVWriter.needsFormulaPrefix(value) ? "'" + value : value) == cell)
+        #expect(CSVWriter.removingFormulaPrefix(cell) == value)
+    }
+
+    @Test("A cell typed with a leading apostrophe before a trigger loses it; others are kept", arguments: [
+        ("'=1+1", "=1+1"), ("'-", "-"), ("''+x", "'+x"), ("'x", "'x"), ("' =x", "' =x"), ("x'=", "x'="), ("", ""),
+    ])
+    func removingPrefix(cell: String, expected: String) {
+        #expect(CSVWriter.removingFormulaPrefix(cell) == expected)
+    }
+
+    @Test("Protected output reads back as the same cells once the escape is removed")
+    func protectedRoundTrip() async {
+        let cell = Gen<Character>.oneOf(
+            Gen.letterOrNumber, Gen.element(of: ["'", "'", "=", "+", "-", "@", "\t", "\r", "1", ".", "e", ",", "\""]).map { $0! }
+        ).string(of: 0...6)
+        await propertyCheck(count: 500, input: cell.array(of: 2...4)) { row in
+            var writer = CSVWriter()
+            writer.writeRow(row)
+            #expect(Self.read(writer.takeBytes(), chunk: 7).map { $0.map(CSVWriter.removingFormulaPrefix) } == [row])
+        }
     }
 
     @Test("Quoting per RFC 4180", arguments: [
@@ -63,17 +101,21 @@ struct CSVWriterTests {
         await propertyCheck(count: 300, input: cell.array(of: 1...6).array(of: 1...5), Gen.int(in: 1...17)) { rows, chunk in
             var writer = CSVWriter(protectsFormulas: false)
             for row in rows { writer.writeRow(row) }
-            let bytes = writer.takeBytes()
-            var reader = CSVReader()
-            var read: [[String]] = []
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(bytes.count, offset + chunk)
-                reader.feed(bytes[offset..<end]) { read.append($0.strings) }
-                offset = end
-            }
-            reader.finish { read.append($0.strings) }
-            #expect(read == rows)
+            #expect(Self.read(writer.takeBytes(), chunk: chunk) == rows)
         }
+    }
+
+    /// The records `bytes` hold, fed to a reader `chunk` bytes at a time.
+    static func read(_ bytes: [UInt8], chunk: Int) -> [[String]] {
+        var reader = CSVReader()
+        var read: [[String]] = []
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            reader.feed(bytes[offset..<end]) { read.append($0.strings) }
+            offset = end
+        }
+        reader.finish { read.append($0.strings) }
+        return read
     }
 }

@@ -232,3 +232,25 @@ struct ContactFilterValueLimitTests {
         }
     }
 }
+
+@Suite("Contact filter: wrong JSON types apart from broken rules")
+struct ContactFilterCheckTests {
+    @Test("check sorts issues by kind; init(validating:) reports both", arguments: [
+        (#"{"tags":"vip"}"#, ["f.tags"], [String]()),
+        (#"[]"#, ["f"], []),
+        (#"{"state":"NC","zip":[1]}"#, ["f.state", "f.zip[0]"], []),
+        (#"{"conditions":{}}"#, ["f.conditions"], []),
+        (#"{"tagsLogic":1,"conditionsLogic":"XOR"}"#, ["f.tagsLogic"], ["f.conditionsLogic"]),
+        (#"{"conditions":[3,{"field":true,"op":"like"},{"field":"city","op":"eq","value":{}}]}"#,
+         ["f.conditions[0]", "f.conditions[1].field", "f.conditions[2].value"], ["f.conditions[1].op"]),
+        (#"{"conditions":[{"field":"shoe","op":"in","value":"x"}]}"#, [], ["f.conditions[0].field", "f.conditions[0].value"]),
+        (#"{"tags":["vip"]}"#, [], []),
+    ])
+    func kinds(text: String, typed: [String], rules: [String]) throws {
+        let check = ContactFilter.check(try json(text), path: "f")
+        #expect(check.typeIssues.map(\.field) == typed)
+        #expect(check.ruleIssues.map(\.field) == rules)
+        #expect((check.filter == nil) == !(typed + rules).isEmpty)
+        #expect(Set(try issueFields(text, path: "f")) == Set(typed + rules))
+    }
+}

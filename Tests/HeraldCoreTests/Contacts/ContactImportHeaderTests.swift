@@ -14,6 +14,9 @@ struct ContactImportHeaderTests {
         ("Surname", .lastName), ("Email Address", .email), ("e-mail", .email), ("Zip Code", .zip), ("Postal_Code", .zip),
         ("Time Zone", .timezone), ("Date of Birth", .custom("Date_of_Birth")), ("Member-ID", .custom("Member_ID")),
         ("2024 spend", .custom("field_2024_spend")), ("Größe", .custom("Grosse")), ("  --Notes!! ", .custom("Notes")),
+        // Letters outside the Latin alphabet are transliterated.
+        ("名前", .custom("ming_qian")), ("Имя", .custom("Ima")), ("Ελληνικά", .custom("Ellenika")), (" 이름 ", .custom("ileum")),
+        ("2024 год", .custom("field_2024")), ("اسم", .custom("asm")),
     ])
     func mapping(name: String, field: ContactImportField) throws {
         let header = try ContactImportHeader(names: name.lowercased().contains("phone") || name == "mobile" ? [name] : ["phone", name])
@@ -25,7 +28,7 @@ struct ContactImportHeaderTests {
         (["phone", "mobile"], ["header[1]"]),
         (["phone", "zip", "postalCode", "team", "team"], ["header[2]", "header[4]"]),
         (["phone", "★★", "Team Name", "team-name", "Team_Name"], ["header[1]", "header[4]"]),
-        (["email", "email", "電話"], ["header[1]", "header[2]", "header"]),
+        (["email", "email", "★"], ["header[1]", "header[2]", "header"]),
         (["phone", "Phone #", "e-mail!"], ["header[1]", "header[2]"]),
     ])
     func headerErrors(names: [String], fields: [String]) {
@@ -35,6 +38,27 @@ struct ContactImportHeaderTests {
         } catch {
             #expect(error.issues.map(\.field) == fields)
         }
+    }
+
+    @Test("A duplicate column names both headers, numbered as the issue's field is", arguments: [
+        (["phone", "Date of Birth", "Date_of_Birth"],
+         #"header[2]: "Date_of_Birth" names the same field as "Date of Birth" (header[1]): the custom field Date_of_Birth"#),
+        (["phone", "mobile"], #"header[1]: "mobile" names the same field as "phone" (header[0]): the contact field phone"#),
+        (["email", "phone", "E-Mail Address"], #"header[2]: "E-Mail Address" names the same field as "email" (header[0]): the contact field email"#),
+        (["phone", "★"], #"header[1]: column "★" cannot be a custom field name: it has no letters or digits"#),
+    ])
+    func duplicateMessages(names: [String], message: String) {
+        #expect(throws: ValidationError([FieldIssue(field: String(message.prefix { $0 != ":" }), message: String(message.drop { $0 != ":" }.dropFirst(2)))])) {
+            try ContactImportHeader(names: names)
+        }
+    }
+
+    @Test("A header without Latin letters is importable", arguments: [["phone", "名前", "firstName"], ["電話番号", "phone"]])
+    func nonLatinHeader(names: [String]) throws {
+        let header = try ContactImportHeader(names: names)
+        let custom = header.columns.compactMap { if case .custom(let name)? = $0 { name } else { nil } }
+        #expect(custom.count == 1)
+        #expect(custom.allSatisfy(ContactFieldRules.isValidCustomFieldName))
     }
 
     @Test("The read-only columns of Herald's own export are ignored, so an export imports back")
@@ -64,6 +88,19 @@ struct ContactImportHeaderTests {
         #expect(row.optedOut == true)
         #expect(row.customFields == ["team": "blue"])
         #expect(row.zip == nil)
+    }
+
+    @Test("Cells lose the export's formula escape, once, before the length limits", arguments: [
+        ("'=HYPERLINK(1)", "=HYPERLINK(1)"), ("''=x", "'=x"), ("'", "'"), ("'abc", "'abc"), ("  '+1 919  ", "+1 919"),
+        ("'" + "=" + String(repeating: "x", count: 99), "=" + String(repeating: "x", count: 99)),
+    ])
+    func formulaEscape(cell: String, value: String) throws {
+        let header = try ContactImportHeader(names: ["phone", "firstName", "team", "tags"])
+        let custom = "'-" + String(repeating: "y", count: 999)
+        let row = try header.decode(CSVRecord(fields: ["+12025550100", cell, custom, "'=cmd;vip"])).get()
+        #expect(row.firstName == value)
+        #expect(row.customFields["team"] == String(custom.dropFirst()))
+        #expect(row.tags == ["=cmd", "vip"])
     }
 
     @Test("Row errors name the JSON key", arguments: [
