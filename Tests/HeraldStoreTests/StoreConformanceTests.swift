@@ -437,7 +437,16 @@ struct StoreConformanceTests {
             #expect(u.isDefault && u.label == "main")
             #expect(try await storage.organizations.get(a).defaultSenderId == s1.id)
             #expect(try await senders.all(a, before: nil, limit: 10).count == 3)
+            await #expect(throws: ValidationError.self) {
+                var off = SenderStore.Changes()
+                off.isDefault = false
+                return try await senders.update(a, id: s1.id, off)
+            }
+            // Deleting the default promotes the channel's oldest other sender; the last one leaves none.
             try await senders.delete(a, id: s1.id)
+            #expect(try await storage.organizations.get(a).defaultSenderId == s2.id)
+            #expect(try await senders.get(a, id: s2.id).isDefault)
+            try await senders.delete(a, id: s2.id)
             #expect(try await storage.organizations.get(a).defaultSenderId == nil)
             #expect(try await senders.all(b, before: nil, limit: 10).count == 1)
         }
