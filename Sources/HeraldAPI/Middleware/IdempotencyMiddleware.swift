@@ -23,7 +23,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
     var uploads: UploadReceiver?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let idemKey = request.headers[.idempotencyKey], let apiKey = context.apiKey else {
+        // A read key may not POST at all (the route answers 403 without reading the body): no
+        // upload is received and no response kept for it.
+        guard request.method == .post, let idemKey = request.headers[.idempotencyKey], let apiKey = context.apiKey, apiKey.role != .read else {
             return try await next(request, context)
         }
         guard !idemKey.isEmpty, idemKey.count <= 255 else {

@@ -235,6 +235,11 @@ public struct ContactImportHeader: Sendable, Hashable {
         for (index, field) in columns.enumerated() {
             guard let field, !record.isEmpty(at: index) else { continue }
             let raw = Self.value(ofCell: record.string(at: index))
+            // U+0000 cannot be stored in a PostgreSQL text or jsonb value; the JSON API refuses it too.
+            if raw.utf8.contains(0) {
+                issues.add(fieldKey(index), "must not contain the NUL character")
+                continue
+            }
             switch field {
             case .phone:
                 row.phone = ContactFieldRules.trimmed(raw)
@@ -277,7 +282,7 @@ public struct ContactImportHeader: Sendable, Hashable {
                 }
             }
         }
-        if row.phone.isEmpty { issues.add("phone", "is required") }
+        if row.phone.isEmpty, !issues.issues.contains(where: { $0.field == "phone" }) { issues.add("phone", "is required") }
         if !issues.isEmpty { return .failure(ValidationError(issues.issues)) }
         return .success(row)
     }

@@ -103,6 +103,19 @@ struct ContactImportHeaderTests {
         #expect(row.tags == ["=cmd", "vip"])
     }
 
+    @Test("A NUL character in any cell is that field's row error (PostgreSQL cannot store it)", arguments: [
+        (["+1202555\u{0}0100", "Ana", "blue"], ["phone"]),
+        (["+12025550100", "A\u{0}na", "blue"], ["firstName"]),
+        (["+12025550100", "Ana", "a\u{0}b"], ["customFields.team"]),
+    ])
+    func nulCharacter(cells: [String], fields: [String]) throws {
+        let header = try ContactImportHeader(names: ["phone", "firstName", "team"])
+        switch header.decode(CSVRecord(fields: cells)) {
+        case .success(let row): Issue.record("decoded \(row)")
+        case .failure(let error): #expect(error.issues.map(\.field) == fields)
+        }
+    }
+
     @Test("Row errors name the JSON key", arguments: [
         (["", "x@y", "maybe"], ["email", "optedOut", "phone"]),
         (["1", "a@b.co", "no", "extra"], ["row"]),
