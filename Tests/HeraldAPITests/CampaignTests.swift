@@ -606,6 +606,26 @@ struct CampaignTests {
         }
     }
 
+    @Test("inline recipients follow the contact field rules: every bad field reported, nothing written", arguments: TestEngine.available)
+    func inlineRecipientRules(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let long = String(repeating: "n", count: 101)
+            let r = try await t.post("/api/campaigns/draft", #"""
+                {"name":"x","recipients":[{"phone":"+12025550123","firstName":"\#(long)","email":"nope","timezone":"Mars/Base","tags":["a;b"],
+                 "customFields":{"phone":"x","a b":"y","obj":{"k":1},"ok":" fine "}},{"phone":"+12025550124","firstName":"  Ada  "}]}
+                """#)
+            #expect(r.status == .unprocessableContent, "\(r.text)")
+            #expect(Set(r.fields) == ["recipients[0].firstName", "recipients[0].email", "recipients[0].timezone", "recipients[0].tags[0]",
+                                      "recipients[0].customFields.phone", "recipients[0].customFields.a b", "recipients[0].customFields.obj"], "\(r.text)")
+            #expect(try await t.storage.contacts.find(t.orgA, phone: "+12025550123") == nil)
+            #expect(try await t.storage.contacts.find(t.orgA, phone: "+12025550124") == nil)
+            let ok = try await t.post("/api/campaigns/draft", #"{"name":"x","recipients":[{"phone":"+12025550124","firstName":"  Ada  ","customFields":{"ok":" fine "}}]}"#)
+            #expect(ok.status == .created, "\(ok.text)")
+            let contact = try #require(try await t.storage.contacts.find(t.orgA, phone: "+12025550124"))
+            #expect(contact.firstName == "Ada" && contact.customFields == ["ok": "fine"])
+        }
+    }
+
     @Test("a list filter of more than 100 tags or states is a 400, and one issue stands for too many inline recipients")
     func listAndRecipientCaps() async throws {
         try await TestApp.run(.sqlite) { t in

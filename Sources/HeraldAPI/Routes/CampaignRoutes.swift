@@ -385,23 +385,38 @@ struct CampaignRoutes {
                     var ch = ContactChanges()
                     ch.phone = number.e164
                     ch.isTextable = number.isTextable
-                    if let v = r.firstName { ch.firstName = .set(v) }
-                    if let v = r.lastName { ch.lastName = .set(v) }
-                    if let v = r.email { ch.email = .set(v) }
-                    if let v = r.city { ch.city = .set(v) }
-                    if let v = r.state { ch.state = .set(v) }
-                    if let v = r.zip { ch.zip = .set(v) }
-                    if let v = r.timezone, TimeZone(identifier: v) != nil { ch.timezone = .set(v) }
-                    if let tags = r.tags { ch.tags = tags.compactMap(ContactTags.normalize) }
+                    // The same field rules as POST /api/contacts, reported under recipients[i].
+                    let at = "recipients[\(i)]"
+                    func text(_ value: String?, _ rule: (String, String, inout IssueCollector) -> String?, _ key: String) -> FieldUpdate<String> {
+                        guard let value else { return .unchanged }
+                        return rule(value, "\(at).\(key)", &issues).map { .set($0) } ?? .unchanged
+                    }
+                    ch.firstName = text(r.firstName, { ContactFieldRules.validateName($0, field: $1, into: &$2) }, "firstName")
+                    ch.lastName = text(r.lastName, { ContactFieldRules.validateName($0, field: $1, into: &$2) }, "lastName")
+                    ch.email = text(r.email, { ContactFieldRules.validateEmail($0, field: $1, into: &$2) }, "email")
+                    ch.city = text(r.city, { ContactFieldRules.validateCity($0, field: $1, into: &$2) }, "city")
+                    ch.state = text(r.state, { ContactFieldRules.validateState($0, field: $1, into: &$2) }, "state")
+                    ch.zip = text(r.zip, { ContactFieldRules.validateZip($0, field: $1, into: &$2) }, "zip")
+                    if let v = r.timezone {
+                        if TimeZone(identifier: v) != nil { ch.timezone = .set(v) } else { issues.add("\(at).timezone", "must be an IANA time zone such as America/New_York") }
+                    }
+                    if let tags = r.tags { ch.tags = ContactTags.normalize(tags, field: "\(at).tags", into: &issues) }
                     if let custom = r.customFields {
-                        ch.customFields = custom.compactMapValues { v -> String?? in
+                        var texts: [String: String] = [:]
+                        for (name, v) in custom {
+                            if v != .null, ContactFieldRules.isReservedCustomFieldName(name) {
+                                issues.add("\(at).customFields.\(name)", "is the name of a contact field, not available for a custom field")
+                                continue
+                            }
                             switch v {
-                            case .string(let s): return .some(s)
-                            case .number(let d): return .some(ContactFilterSQL.text(.number(d)))
-                            case .bool(let b): return .some(b ? "true" : "false")
-                            default: return nil
+                            case .string(let s): texts[name] = ContactFieldRules.trimmed(s)
+                            case .number(let d): texts[name] = ContactFilterSQL.text(.number(d))
+                            case .bool(let b): texts[name] = b ? "true" : "false"
+                            case .null: continue
+                            default: issues.add("\(at).customFields.\(name)", "must be a string, number, boolean or null")
                             }
                         }
+                        ch.customFields = ContactFieldRules.validateCustomFields(texts, field: "\(at).customFields", into: &issues).mapValues { Optional($0) }
                     }
                     var eligible = number.isTextable
                     if let existing = try await storage.contacts.find(scope, phone: number.e164) {

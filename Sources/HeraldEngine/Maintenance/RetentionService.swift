@@ -27,17 +27,21 @@ public struct RetentionService: Service {
         return (keys, receipts)
     }
 
+    /// Sweeps until graceful shutdown, which ends the wait between sweeps at once (a sweep in
+    /// progress is one short transaction per table).
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let deleted = try await sweep()
-                if deleted.idempotencyKeys + deleted.receipts > 0 {
-                    logger.debug("retention sweep", metadata: ["idempotencyKeys": "\(deleted.idempotencyKeys)", "receipts": "\(deleted.receipts)"])
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let deleted = try await sweep()
+                    if deleted.idempotencyKeys + deleted.receipts > 0 {
+                        logger.debug("retention sweep", metadata: ["idempotencyKeys": "\(deleted.idempotencyKeys)", "receipts": "\(deleted.receipts)"])
+                    }
+                } catch {
+                    if !Task.isCancelled { logger.warning("retention sweep failed", metadata: ["error": "\(error)"]) }
                 }
-            } catch {
-                logger.warning("retention sweep failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: interval)
             }
-            try? await Task.sleep(for: interval)
         }
     }
 }
