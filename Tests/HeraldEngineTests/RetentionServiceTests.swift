@@ -38,7 +38,7 @@ struct RetentionServiceTests {
                 return
             }
             // A day and a second later both responses go; the recent receipt stays.
-            let late = try await retention.sweep(now: now + IdempotencyStore.retentionMillis + 1_000)
+            let late = try await retention.sweep(now: Clock.nowMillis() + IdempotencyStore.retentionMillis + 1_000)
             #expect(late.idempotencyKeys == 2 && late.receipts == 0)
             let left = try await storage.db.read { c in try await c.queryOne("SELECT COUNT(*) FROM unmatched_receipts", [])?.int(0) }
             #expect(left == 1)
