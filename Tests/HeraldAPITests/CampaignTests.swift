@@ -626,6 +626,25 @@ struct CampaignTests {
         }
     }
 
+    @Test("a bad scheduledFor or an unknown draftId is reported with the body's other failing fields", arguments: TestEngine.available)
+    func scheduledForAndDraftIdWithOthers(engine: TestEngine) async throws {
+        try await TestApp.run(engine) { t in
+            let bad = #""timezone":"Mars/Base","scheduledFor":"2027-01-01T10:00:00","contactFilter":{},"message":"x""#
+            for path in ["/api/campaigns", "/api/campaigns/draft", "/api/campaigns/estimate"] {
+                let r = try await t.post(path, #"{"name":"a",\#(bad)}"#)
+                #expect(r.status == .unprocessableContent, "\(path): \(r.text)")
+                #expect(Set(r.fields).isSuperset(of: ["scheduledFor", "timezone"]), "\(path): \(r.text)")
+            }
+            let draft = try await t.draftCampaign(#"{"name":"d","message":"x"}"#)
+            let patched = try await t.patch("/api/campaigns/\(draft)", #"{"scheduledFor":"tomorrow","timezone":"Mars/Base"}"#)
+            #expect(Set(patched.fields) == ["scheduledFor", "timezone"], "\(patched.text)")
+            let unknown = try await t.post("/api/campaigns", #"{"draftId":"00000000-0000-4000-8000-000000000000","name":"","timezone":"Mars/Base","message":"x","contactFilter":{}}"#)
+            #expect(unknown.status == .unprocessableContent)
+            #expect(Set(unknown.fields).isSuperset(of: ["draftId", "name", "timezone"]), "\(unknown.text)")
+            #expect(try await t.get("/api/campaigns").json.array.count == 1)
+        }
+    }
+
     @Test("a list filter of more than 100 tags or states is a 400, and one issue stands for too many inline recipients")
     func listAndRecipientCaps() async throws {
         try await TestApp.run(.sqlite) { t in

@@ -35,8 +35,8 @@ struct CampaignRoutes {
             let scope = try context.scope()
             let org = try await storage.organizations.get(scope)
             let object = try await Self.readObject(request, context: context)
-            let fields = try Self.decode(object)
             var issues = IssueCollector()
+            let fields = try Self.decode(object, into: &issues)
             fields.collectDraftIssues(into: &issues)
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
             try RequestFields.finish(typeIssues: fields.typeIssues, issues)
@@ -46,8 +46,8 @@ struct CampaignRoutes {
         api.post("campaigns/estimate") { request, context in
             let scope = try context.scope()
             let org = try await storage.organizations.get(scope)
-            let fields = try Self.decode(try await Self.readObject(request, context: context))
             var issues = IssueCollector()
+            let fields = try Self.decode(try await Self.readObject(request, context: context), into: &issues)
             fields.collectDraftIssues(into: &issues)
             if fields.audienceSourceFields.isEmpty {
                 for f in ["segmentId", "contactFilter", "listIds", "recipients"] { issues.add(f, "one audience source is required to estimate") }
@@ -72,8 +72,8 @@ struct CampaignRoutes {
             }
             let org = try await storage.organizations.get(scope)
             let patch = try await Self.readObject(request, context: context)
-            let fields = try Self.decode(Self.merge(current.fields, patch))
             var issues = IssueCollector()
+            let fields = try Self.decode(Self.merge(current.fields, patch), into: &issues)
             fields.collectDraftIssues(into: &issues)
             let audience = try await resolveReferences(scope, org: org, fields: fields, issues: &issues, upsertRecipients: true)
             try RequestFields.finish(typeIssues: fields.typeIssues, issues)
@@ -229,18 +229,20 @@ struct CampaignRoutes {
         let org = try await storage.organizations.get(scope)
         var object = try await Self.readObject(request, context: context)
         var draft: CampaignRecord?
-        if case .string(let draftId)? = object["draftId"] {
-            guard let found = try? await storage.campaigns.get(scope, id: draftId) else {
-                throw ValidationError(field: "draftId", message: "no such draft in this organization")
-            }
-            guard found.status == .draft else {
-                throw APIError.invalidState("draftId names a campaign that is \(found.status.rawValue), not a draft.")
-            }
-            object = Self.merge(found.fields, object)
-            draft = found
-        }
-        let fields = try Self.decode(object)
         var issues = IssueCollector()
+        if case .string(let draftId)? = object["draftId"] {
+            if let found = try? await storage.campaigns.get(scope, id: draftId) {
+                guard found.status == .draft else {
+                    throw APIError.invalidState("draftId names a campaign that is \(found.status.rawValue), not a draft.")
+                }
+                object = Self.merge(found.fields, object)
+                draft = found
+            } else {
+                // Reported with every other failing field of the body.
+                issues.add("draftId", "no such draft in this organization")
+            }
+        }
+        let fields = try Self.decode(object, into: &issues)
         let known = try await storage.contacts.customFieldNames(scope)
         fields.collectDraftIssues(into: &issues)
         fields.collectLaunchIssues(into: &issues, knownCustomFields: known.union(fields.recipients?.flatMap { $0.customFields?.keys.map { $0 } ?? [] } ?? []))
@@ -469,9 +471,13 @@ struct CampaignRoutes {
 
     /// Decodes campaign fields; a wrong type is 400 naming the field, a time without an
     /// offset is 422 on `scheduledFor` (API.md §1).
-    static func decode(_ object: [String: FilterJSON]) throws -> CampaignFields {
+    /// Decodes the campaign fields; a `scheduledFor` string that is no RFC 3339 time with an
+    /// offset is an issue in `issues` (a 422 with the body's other issues), decoded as absent.
+    static func decode(_ object: [String: FilterJSON], into issues: inout IssueCollector) throws -> CampaignFields {
+        var object = object
         if case .string(let s)? = object["scheduledFor"], Instant.parse(s) == nil {
-            throw ValidationError(field: "scheduledFor", message: "must be an RFC 3339 time with an offset, such as 2026-04-20T13:00:00Z")
+            issues.add("scheduledFor", "must be an RFC 3339 time with an offset, such as 2026-04-20T13:00:00Z")
+            object["scheduledFor"] = nil
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { d in
