@@ -56,6 +56,10 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
             }
         } else if url.lowercased().hasPrefix("sqlite:") {
             self = try Self.sqlite(String(url.dropFirst("sqlite:".count)))
+        } else if let scheme = ["postgres:", "postgresql:"].first(where: { url.lowercased().hasPrefix($0) }) {
+            // `postgres:user:pw@host/db` (no `//`) is a mistyped URL, not a file to create; the
+            // message does not repeat it (it may hold a password).
+            throw InvalidURL(description: "a PostgreSQL URL starts with \(scheme)// (postgres://user:password@host:port/database)")
         } else {
             self = try Self.sqlite(url)
         }

@@ -27,6 +27,8 @@ struct DatabaseLocationTests {
         ("postgres://u:secretpw@h:70000/db", "port must be from 1 to 65535"),
         ("postgres://u:secretpw@h/db?sslmode=require", "no query parameters"),
         ("postgres://u:secretpw@h/a/b", "invalid PostgreSQL database name"),
+        ("postgres:u:secretpw@h/db", "starts with postgres://"),
+        ("PostgreSQL:secretpw@db", "starts with postgresql://"),
     ])
     func refused(url: String, message: String) {
         #expect {
