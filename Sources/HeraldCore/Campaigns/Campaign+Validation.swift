@@ -133,6 +133,11 @@ extension CampaignFields {
                        ? "is required unless an A/B test or a channel template is used"
                        : "is required unless an A/B test is used (\(resolvedChannel.rawValue) has no templates)")
         }
+        if trackLinks == true {
+            // Short links and click counts (API.md §6) are not built yet: a launch that asks for
+            // them is refused rather than sent with its links untouched.
+            issues.add(K.trackLinks.stringValue, "link tracking is not available in this version of Herald; launch with trackLinks false")
+        }
         let sources = audienceSourceFields
         if sources.isEmpty {
             for field in Self.audienceFields {

@@ -53,6 +53,8 @@ private let validationCases: [ValidationCase] = [
     ValidationCase(label: "message 1600 ok", change: { $0.message = String(longText.dropFirst()) }, draft: [], launch: []),
     ValidationCase(label: "message missing", change: { $0.message = nil }, draft: [], launch: ["message"]),
     ValidationCase(label: "message missing with template", change: { $0.message = nil; $0.channel = "whatsapp"; $0.template = .string("welcome_v2") }, draft: [], launch: []),
+    ValidationCase(label: "link tracking (not built)", change: { $0.trackLinks = true }, draft: [], launch: ["trackLinks"]),
+    ValidationCase(label: "no link tracking", change: { $0.trackLinks = false }, draft: [], launch: []),
     ValidationCase(label: "SMS with only a template", change: { $0.message = nil; $0.template = .string("welcome_v2") }, draft: [], launch: ["message"]),
     ValidationCase(label: "Telegram with only a template", change: { $0.message = nil; $0.channel = "telegram"; $0.template = .string("t") }, draft: [], launch: ["message"]),
     ValidationCase(label: "http media", change: { $0.mediaUrl = "http://example.com/a.jpg" }, draft: ["mediaUrl"], launch: ["mediaUrl"]),
