@@ -6,10 +6,83 @@ import Testing
 import Glibc
 #endif
 
+/// A child process started with `posix_spawn`. Foundation's `Process.run()` on Linux crashes
+/// now and then (a SIGSEGV in a memmove while it lists `/proc/self/fd` to close inherited
+/// descriptors; swift-corelibs-foundation #5472), which took this test run down with it.
+final class SpawnedProcess: @unchecked Sendable {
+    enum TerminationReason { case exit, uncaughtSignal }
+
+    let processIdentifier: pid_t
+    private let lock = NSLock()
+    private var rawStatus: Int32?
+
+    /// Starts `executable` with `arguments` in `directory`, stdout and stderr written to the two
+    /// files, stdin from /dev/null, the environment exactly `environment`, default signal
+    /// handling, and no descriptor of this process but 0–2.
+    init(executable: String, arguments: [String], directory: String, environment: [String: String], stdout: String, stderr: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // glibc ≥ 2.34 has both; Swift's Glibc module does not declare them, so they are looked up.
+        guard let chdir = Self.addChdir else { throw POSIXError(.ENOSYS) }
+        _ = chdir(&actions, directory)
+        _ = Self.addCloseFrom?(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        var all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
+        processIdentifier = pid
+    }
+
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addChdir: AddChdir? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")
+        .map { unsafeBitCast($0, to: AddChdir.self) }
+    private static let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+    /// Reaps the child if it has ended (or waits for it with `block`); the status once known.
+    private func reap(block: Bool) -> Int32? {
+        lock.withLock {
+            if let rawStatus { return rawStatus }
+            var status: Int32 = 0
+            if waitpid(processIdentifier, &status, block ? 0 : WNOHANG) == processIdentifier { rawStatus = status }
+            return rawStatus
+        }
+    }
+
+    var isRunning: Bool { reap(block: false) == nil }
+    func waitUntilExit() { _ = reap(block: true) }
+    /// The exit status, or the signal that ended the process (as Foundation's `Process` reports).
+    var terminationStatus: Int32 {
+        let status = reap(block: true) ?? 0
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
+    }
+    var terminationReason: TerminationReason { (reap(block: true) ?? 0) & 0x7f == 0 ? .exit : .uncaughtSignal }
+}
+
 /// Runs the built `herald` binary as a subprocess, in a fresh temporary directory and without
 /// the caller's `HERALD_*` variables.
 final class HeraldProcess: @unchecked Sendable {
-    let process = Process()
+    let process: SpawnedProcess
     let directory: URL
     private let stdoutURL: URL
     private let stderrURL: URL
@@ -28,18 +101,11 @@ final class HeraldProcess: @unchecked Sendable {
         self.directory = dir
         stdoutURL = dir.appendingPathComponent("stdout-\(UUID().uuidString)")
         stderrURL = dir.appendingPathComponent("stderr-\(UUID().uuidString)")
-        try Data().write(to: stdoutURL)
-        try Data().write(to: stderrURL)
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "no herald binary at \(Self.executable.path)")
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = dir
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HERALD_") }
         env.merge(environment) { $1 }
-        process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        try process.run()
+        process = try SpawnedProcess(executable: Self.executable.path, arguments: arguments, directory: dir.path, environment: env,
+                                     stdout: stdoutURL.path, stderr: stderrURL.path)
     }
 
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
