@@ -384,42 +384,16 @@ struct CampaignRoutes {
                     var normalized = r
                     normalized.phone = number.e164
                     if !number.isTextable { notTextable += 1 }
-                    var ch = ContactChanges()
+                    // The same field rules as POST /api/contacts (`ContactInput`), every issue
+                    // reported under recipients[i]; the phone was read above.
+                    var object = (try? JSONDecoder().decode([String: FilterJSON].self, from: JSONEncoder().encode(r))) ?? [:]
+                    object["phone"] = nil
+                    var recipientFields = RequestFields(object: object)
+                    var recipientIssues = IssueCollector()
+                    var ch = ContactInput.collect(&recipientFields, defaultCountry: org.defaultCountry, requirePhone: false, into: &recipientIssues)
+                    issues.merge(recipientFields.typeIssues + recipientIssues.issues, prefix: "recipients[\(i)]")
                     ch.phone = number.e164
                     ch.isTextable = number.isTextable
-                    // The same field rules as POST /api/contacts, reported under recipients[i].
-                    let at = "recipients[\(i)]"
-                    func text(_ value: String?, _ rule: (String, String, inout IssueCollector) -> String?, _ key: String) -> FieldUpdate<String> {
-                        guard let value else { return .unchanged }
-                        return rule(value, "\(at).\(key)", &issues).map { .set($0) } ?? .unchanged
-                    }
-                    ch.firstName = text(r.firstName, { ContactFieldRules.validateName($0, field: $1, into: &$2) }, "firstName")
-                    ch.lastName = text(r.lastName, { ContactFieldRules.validateName($0, field: $1, into: &$2) }, "lastName")
-                    ch.email = text(r.email, { ContactFieldRules.validateEmail($0, field: $1, into: &$2) }, "email")
-                    ch.city = text(r.city, { ContactFieldRules.validateCity($0, field: $1, into: &$2) }, "city")
-                    ch.state = text(r.state, { ContactFieldRules.validateState($0, field: $1, into: &$2) }, "state")
-                    ch.zip = text(r.zip, { ContactFieldRules.validateZip($0, field: $1, into: &$2) }, "zip")
-                    if let v = r.timezone {
-                        if TimeZone(identifier: v) != nil { ch.timezone = .set(v) } else { issues.add("\(at).timezone", "must be an IANA time zone such as America/New_York") }
-                    }
-                    if let tags = r.tags { ch.tags = ContactTags.normalize(tags, field: "\(at).tags", into: &issues) }
-                    if let custom = r.customFields {
-                        var texts: [String: String] = [:]
-                        for (name, v) in custom {
-                            if v != .null, ContactFieldRules.isReservedCustomFieldName(name) {
-                                issues.add("\(at).customFields.\(name)", "is the name of a contact field, not available for a custom field")
-                                continue
-                            }
-                            switch v {
-                            case .string(let s): texts[name] = ContactFieldRules.trimmed(s)
-                            case .number(let d): texts[name] = ContactFilterSQL.text(.number(d))
-                            case .bool(let b): texts[name] = b ? "true" : "false"
-                            case .null: continue
-                            default: issues.add("\(at).customFields.\(name)", "must be a string, number, boolean or null")
-                            }
-                        }
-                        ch.customFields = ContactFieldRules.validateCustomFields(texts, field: "\(at).customFields", into: &issues).mapValues { Optional($0) }
-                    }
                     var eligible = number.isTextable
                     if let existing = try await storage.contacts.find(scope, phone: number.e164) {
                         if !existing.isOptedIn {

@@ -18,6 +18,14 @@ enum ContactInput {
 
     static func parse(_ fields: inout RequestFields, defaultCountry: String, requirePhone: Bool) throws -> ContactChanges {
         var issues = IssueCollector()
+        let ch = collect(&fields, defaultCountry: defaultCountry, requirePhone: requirePhone, into: &issues)
+        try fields.finish(issues)
+        return ch
+    }
+
+    /// `parse` without the throw: rule issues go to `issues`, type issues to `fields`, so a
+    /// caller that reads contacts nested in a larger body reports them under its own path.
+    static func collect(_ fields: inout RequestFields, defaultCountry: String, requirePhone: Bool, into issues: inout IssueCollector) -> ContactChanges {
         var ch = ContactChanges()
         let phoneText = fields.string("phone")
         func text(_ key: String, _ validate: (String, inout IssueCollector) -> String?) -> FieldUpdate<String> {
@@ -88,7 +96,6 @@ enum ContactInput {
         } else if fields.has("phone") {
             issues.add("phone", "cannot be removed")
         }
-        try fields.finish(issues)
         return ch
     }
 }
