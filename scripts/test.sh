@@ -36,10 +36,18 @@ step "building"
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "error: the build failed"; exit 1; }
 
 step "running the Swift test suites (SQLite and PostgreSQL)"
+# A run takes 1.5–3 minutes; a hang must fail the run with the tests that hung, not use up CI's
+# time. `timeout` signals its whole process group, the test runner swift test starts included.
+SWIFT_TEST_LIMIT="${HERALD_SWIFT_TEST_LIMIT:-1200}"
 set +e
-swift test --skip-build 2>&1 | tee "$WORK/swift-test.log" | grep -vE '^(\[|Test Case .* (started|passed))'
+timeout --kill-after=30 "$SWIFT_TEST_LIMIT" swift test --skip-build 2>&1 | tee "$WORK/swift-test.log" | grep --line-buffered -vE '^(\[|Test Case .* (started|passed))'
 status=${PIPESTATUS[0]}
 set -e
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "error: swift test did not finish within $SWIFT_TEST_LIMIT s"
+  python3 scripts/unfinished_tests.py "$WORK/swift-test.log"
+  exit 1
+fi
 if [ "$status" -ne 0 ]; then echo "error: swift test failed ($status)"; exit "$status"; fi
 if grep -q "PostgreSQL tests skipped" "$WORK/swift-test.log"; then
   echo "error: the PostgreSQL suites did not run"; exit 1
@@ -49,16 +57,17 @@ if grep -q "HERALD_SEGMENT_CROSSCHECK is not set" "$WORK/swift-test.log"; then
 fi
 
 step "fuzzing the running server against its OpenAPI document (schemathesis, SQLite and PostgreSQL)"
-HERALD_BIN="$ROOT/.build/debug/herald" SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-10}" scripts/schemathesis.sh
+HERALD_BIN="$ROOT/.build/debug/herald" SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-10}" \
+  timeout --kill-after=30 1800 scripts/schemathesis.sh
 
 step "crash test on SQLite: kill -9 during a campaign, restart, every phone exactly once"
-python3 scripts/crash_test.py --engine sqlite --binary "$ROOT/.build/debug/herald" \
+timeout --kill-after=30 1800 python3 scripts/crash_test.py --engine sqlite --binary "$ROOT/.build/debug/herald" \
   --contacts "${HERALD_CRASH_CONTACTS:-200000}" --kills 10
 
 step "crash test on PostgreSQL: one api and three worker processes, one worker killed"
 # The three workers share the simulator's record (one SQLite file). HERALD_CRASH_PG_CONTACTS
 # sizes the audience (see the README for the time it takes).
-python3 scripts/crash_test.py --engine postgres --workers 3 --binary "$ROOT/.build/debug/herald" \
+timeout --kill-after=30 1800 python3 scripts/crash_test.py --engine postgres --workers 3 --binary "$ROOT/.build/debug/herald" \
   --admin-url "$HERALD_TEST_POSTGRES_URL" --contacts "${HERALD_CRASH_PG_CONTACTS:-200000}" --kills 10
 
 step "all test suites passed"

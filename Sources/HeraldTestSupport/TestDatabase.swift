@@ -61,6 +61,11 @@ public func withTestStorage<T: Sendable>(_ engine: TestEngine, _ body: @escaping
         guard let adminURL = TestEngine.postgresURL else {
             throw TestDatabaseError(description: "HERALD_REQUIRE_POSTGRES=1 but HERALD_TEST_POSTGRES_URL is not set")
         }
+        // Each database holds up to 5 server connections (admin + pool) for as long as its
+        // test runs; unbounded, the tests running side by side exhaust the server's
+        // max_connections and then wait on each other forever.
+        await PostgresTestGate.shared.enter()
+        defer { PostgresTestGate.shared.leave() }
         let name = "herald_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         let admin = try PostgresDatabase(url: adminURL, logger: logger, maxConnections: 1)
         var components = URLComponents(string: adminURL)!
@@ -97,5 +102,44 @@ public func withPool<T: Sendable>(_ db: PostgresDatabase, _ body: @escaping @Sen
             }
         }
         throw CancellationError()
+    }
+}
+
+/// Bounds how many PostgreSQL test databases are in use at once (first come, first served), so
+/// that the tests' connections stay well under the test server's `max_connections` (300 in
+/// `scripts/postgres.sh`) however many tests the runner starts side by side.
+final class PostgresTestGate: @unchecked Sendable {
+    /// 16 databases (at most 80 connections) unless `HERALD_TEST_POSTGRES_DATABASES` says otherwise.
+    static let shared = PostgresTestGate(limit: ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_DATABASES"].flatMap(Int.init).map { max(1, $0) } ?? 16)
+
+    private let lock = NSLock()
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { available = limit }
+
+    func enter() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let admitted: Bool = lock.withLock {
+                if available > 0 {
+                    available -= 1
+                    return true
+                }
+                waiters.append(continuation)
+                return false
+            }
+            if admitted { continuation.resume() }
+        }
+    }
+
+    func leave() {
+        let next: CheckedContinuation<Void, Never>? = lock.withLock {
+            if waiters.isEmpty {
+                available += 1
+                return nil
+            }
+            return waiters.removeFirst()
+        }
+        next?.resume()
     }
 }

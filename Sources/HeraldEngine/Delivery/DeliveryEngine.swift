@@ -217,8 +217,18 @@ public final class DeliveryEngine: Service, Sendable {
 
     // MARK: receipts
 
+    /// Attempts at a failing batch once the provider's stream has ended (shutdown) before the
+    /// rest is left to the provider.
+    static let receiptAttemptsAtShutdown = 5
+
+    /// 20 ms doubling per failure up to 2 s: a database that is away is not hammered.
+    static func receiptRetryDelay(failures: Int) -> Duration {
+        .milliseconds(min(2_000, 20 << min(max(failures - 1, 0), 7)))
+    }
+
     /// Reads a provider's receipts into a buffer and applies them in batches, one transaction
-    /// per batch, every few milliseconds.
+    /// per batch, every few milliseconds. A failing batch is retried with a growing delay; at
+    /// shutdown it is retried a few times and then left to the provider (see `ReceiptSource`).
     func consumeReceipts(_ source: ReceiptSource) async {
         let buffer = ReceiptBuffer()
         await withGracefulShutdownHandler {
@@ -233,6 +243,7 @@ public final class DeliveryEngine: Service, Sendable {
                     buffer.finish()
                 }
                 group.addTask {
+                    var failures = 0
                     while true {
                         let batch = buffer.take()
                         if !batch.isEmpty {
@@ -242,9 +253,21 @@ public final class DeliveryEngine: Service, Sendable {
                                                           at: Int64($0.at.timeIntervalSince1970 * 1000))
                                 })
                                 await source.acknowledge(batch)
+                                failures = 0
                             } catch {
-                                self.logger.error("receipts not applied", metadata: ["error": "\(error)", "count": "\(batch.count)"])
+                                failures += 1
+                                self.logger.error("receipts not applied", metadata: ["error": "\(error)", "count": "\(batch.count)", "failures": "\(failures)"])
                                 buffer.putBack(batch)
+                                // Stopping: what was never acknowledged stays with the provider, which
+                                // sends it again after the restart. Retrying here without end would
+                                // keep the process from ever stopping while the database is away.
+                                if Task.isCancelled || (buffer.isFinished && failures >= Self.receiptAttemptsAtShutdown) {
+                                    self.logger.warning("receipts left to the provider to send again after the restart",
+                                                        metadata: ["count": "\(buffer.take().count)"])
+                                    return
+                                }
+                                try? await Task.sleep(for: Self.receiptRetryDelay(failures: failures))
+                                continue
                             }
                         } else if buffer.isFinished || Task.isCancelled {
                             return
