@@ -8,7 +8,7 @@ import Testing
 
 /// `POST /api/campaigns/{id}/ab-test/winner` (API.md §5.3): choose now, and the rest of the
 /// audience gets the winner.
-@Suite("A/B test winner chosen through the API")
+@Suite("A/B test winner chosen through the API", .timeLimit(.minutes(10)))
 struct ABTestWinnerTests {
     @Test("the samples go out, the remainder waits; choosing B sends B to everyone else, once", arguments: TestEngine.available)
     func chooseNow(engine kind: TestEngine) async throws {

@@ -5,7 +5,7 @@ import HeraldTestSupport
 import Testing
 
 /// API.md §5.3 estimate, both forms, with exact numbers on a small known audience.
-@Suite("Campaign estimates")
+@Suite("Campaign estimates", .timeLimit(.minutes(10)))
 struct CampaignEstimateTests {
     static let longNote = String(repeating: "x", count: 150)
     /// "Hi Al, don't miss it!" is 1 segment; the 150-character note makes the other 172 → 2 GSM-7 segments.

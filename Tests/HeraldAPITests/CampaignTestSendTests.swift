@@ -8,7 +8,7 @@ import Testing
 
 /// `POST /api/campaigns/{id}/test` (API.md §5.3): real sends to at most five phones through the
 /// campaign's sender, rendered with the given merge fields, never counted in the campaign.
-@Suite("Campaign test sends")
+@Suite("Campaign test sends", .timeLimit(.minutes(10)))
 struct CampaignTestSendTests {
     static func fields(_ reply: Reply) -> Set<String> {
         Set((reply.json["details"]?.array ?? []).compactMap { $0["field"]?.string })

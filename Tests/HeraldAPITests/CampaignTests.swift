@@ -51,7 +51,7 @@ private func rfc3339(_ date: Date) -> String {
 }
 
 /// API.md §5: campaigns — compose, validate, launch, lifecycle.
-@Suite("Campaigns")
+@Suite("Campaigns", .timeLimit(.minutes(10)))
 struct CampaignTests {
     static let filterVIP = #""contactFilter":{"tags":["vip"]}"#
 

@@ -5,7 +5,7 @@ import Testing
 
 /// `HeraldConfiguration.load`: one rule per setting for flags, environment and config file,
 /// every problem reported at once, precedence flag > environment > file > default.
-@Suite("Configuration loading")
+@Suite("Configuration loading", .timeLimit(.minutes(10)))
 struct ConfigurationTests {
     typealias Setting = HeraldConfiguration.Setting
 

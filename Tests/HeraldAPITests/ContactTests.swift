@@ -4,7 +4,7 @@ import HeraldTestSupport
 import Testing
 
 /// API.md §3: contacts and tags.
-@Suite("Contacts")
+@Suite("Contacts", .timeLimit(.minutes(10)))
 struct ContactTests {
     @Test("POST creates (201) then merges by phone (200): fields overwrite, tags added, customFields merged", arguments: TestEngine.available)
     func createAndMerge(engine: TestEngine) async throws {

@@ -9,7 +9,7 @@ import Testing
 
 /// API.md §1: auth, roles, tenancy, errors, request ids, body limits, pagination parameters,
 /// idempotency and rate limiting, across every endpoint of §2–4.
-@Suite("Conventions")
+@Suite("Conventions", .timeLimit(.minutes(10)))
 struct ConventionsTests {
     /// A GET of every collection and of every single resource kind (ids filled in by `seed`).
     static let readPaths = [
@@ -497,7 +497,7 @@ struct ConventionsTests {
     }
 }
 
-@Suite("Strict JSON")
+@Suite("Strict JSON", .timeLimit(.minutes(10)))
 struct StrictJSONTests {
     @Test("a comma before } or ] outside strings is malformed; inside strings it is text", arguments: [
         (#"{"a":1,}"#, true), ("[1, 2 ,\t\r\n]", true), (#"{"a":{"b":[1,]}}"#, true),

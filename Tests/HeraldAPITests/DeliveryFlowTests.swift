@@ -128,7 +128,7 @@ struct DeliveryApp: Sendable {
     }
 }
 
-@Suite("Delivery through the HTTP API: schedule, quiet hours, pause, resume, cancel, rate limits")
+@Suite("Delivery through the HTTP API: schedule, quiet hours, pause, resume, cancel, rate limits", .timeLimit(.minutes(10)))
 struct DeliveryFlowTests {
     /// 03:00 UTC on a Tuesday: 22:00 the evening before in New York, inside quiet hours (08:00-21:00 open).
     static let nightInNewYork = ISO8601DateFormatter().date(from: "2026-11-24T03:00:00Z")!

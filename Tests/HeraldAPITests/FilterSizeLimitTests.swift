@@ -7,7 +7,7 @@ import Testing
 /// endpoint takes it: each value is a bound parameter of the audience query, and a filter past
 /// the databases' limits (PostgreSQL 65,535, SQLite commonly 32,766) would pass validation, be
 /// launched, and then fail every fan-out.
-@Suite("Contact filter size limit")
+@Suite("Contact filter size limit", .timeLimit(.minutes(10)))
 struct FilterSizeLimitTests {
     /// A filter of `conditions` `in` conditions with `each` values apiece.
     static func filter(conditions: Int, each: Int) -> String {

@@ -6,7 +6,7 @@ import HeraldTestSupport
 import Testing
 
 /// API.md §3: CSV import jobs and the CSV export.
-@Suite("CSV import and export")
+@Suite("CSV import and export", .timeLimit(.minutes(10)))
 struct ImportExportTests {
     @Test("an import counts created, merged, invalid and duplicate rows and reports row errors", arguments: TestEngine.available)
     func counts(engine: TestEngine) async throws {

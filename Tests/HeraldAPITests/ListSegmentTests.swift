@@ -5,7 +5,7 @@ import HeraldTestSupport
 import Testing
 
 /// API.md §3: lists and segments, with the whole filter language.
-@Suite("Lists and segments")
+@Suite("Lists and segments", .timeLimit(.minutes(10)))
 struct ListSegmentTests {
     @Test("lists: create, get, patch, list, delete", arguments: TestEngine.available)
     func lists(engine: TestEngine) async throws {

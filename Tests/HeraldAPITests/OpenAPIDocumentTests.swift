@@ -11,7 +11,7 @@ import Testing
 /// exactly the router's endpoints: an endpoint added without its documentation, or documented
 /// without existing, fails here. Its conformance to the running server is checked by
 /// `scripts/schemathesis.sh`.
-@Suite("OpenAPI document")
+@Suite("OpenAPI document", .timeLimit(.minutes(10)))
 struct OpenAPIDocumentTests {
     struct Endpoint: Hashable, Comparable, CustomStringConvertible {
         let method: String

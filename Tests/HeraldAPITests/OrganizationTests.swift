@@ -4,7 +4,7 @@ import HeraldTestSupport
 import Testing
 
 /// API.md §2: organization, credits, API keys.
-@Suite("Organization, credits and API keys")
+@Suite("Organization, credits and API keys", .timeLimit(.minutes(10)))
 struct OrganizationTests {
     @Test("GET /api/organization has the exact shape and the bootstrap defaults", arguments: TestEngine.available)
     func get(engine: TestEngine) async throws {

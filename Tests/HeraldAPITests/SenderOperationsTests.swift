@@ -6,7 +6,7 @@ import Prometheus
 import Testing
 
 /// API.md §4 senders and §9 operations.
-@Suite("Senders and operations")
+@Suite("Senders and operations", .timeLimit(.minutes(10)))
 struct SenderOperationsTests {
     static let typeCases: [(channel: String, address: String, type: String, stored: String)] = [
         ("text", "+19195550177", "longCode", "+19195550177"),

@@ -174,7 +174,7 @@ func isListening(port: Int) -> Bool {
     }
 }
 
-@Suite("herald command line")
+@Suite("herald command line", .timeLimit(.minutes(10)))
 struct CommandLineTests {
     struct BadStart: Sendable, CustomStringConvertible {
         var arguments: [String]

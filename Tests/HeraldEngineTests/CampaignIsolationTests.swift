@@ -10,7 +10,7 @@ import Testing
 /// leave claims behind, and ends `failed` with a reason instead of being retried forever.
 /// The failure is real on both engines: a contact whose `custom_fields` is not JSON makes
 /// every statement that reads a custom field of it fail.
-@Suite("Campaign failure isolation")
+@Suite("Campaign failure isolation", .timeLimit(.minutes(10)))
 struct CampaignIsolationTests {
     /// Gives organization `f` a contact whose custom fields cannot be read.
     static func poison(_ f: EngineFixture, phone: String) async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// Prepaid credits held by claimed batches (`DeliveryStore.holdCredits`): what one batch holds
 /// no other batch can take, and a hold ends with its batch's recording or its worker's recovery.
-@Suite("Credit holds of claimed batches")
+@Suite("Credit holds of claimed batches", .timeLimit(.minutes(10)))
 struct CreditHoldTests {
     @Test("a hold covers the longest affordable prefix, hides its credits from other batches, and ends with the recording or the worker",
           arguments: TestEngine.available)

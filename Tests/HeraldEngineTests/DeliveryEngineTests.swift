@@ -75,7 +75,7 @@ struct EngineFixture {
     }
 }
 
-@Suite("Delivery engine")
+@Suite("Delivery engine", .timeLimit(.minutes(10)))
 struct DeliveryEngineTests {
     /// Noon in New York on a weekday.
     static let noon = ISO8601DateFormatter().date(from: "2026-11-24T17:00:00Z")!

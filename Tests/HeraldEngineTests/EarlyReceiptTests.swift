@@ -8,7 +8,7 @@ import Testing
 /// A receipt can reach Herald before the outcome of its submission is recorded, and with several
 /// workers the claim on that message can move to another worker in between (the first one
 /// looked dead). The receipt must wait and reach the campaign exactly once, whoever records.
-@Suite("Early receipts and taken-over claims")
+@Suite("Early receipts and taken-over claims", .timeLimit(.minutes(10)))
 struct EarlyReceiptTests {
     @Test("a receipt kept before its message was recorded survives a stale worker's recording and counts once", arguments: TestEngine.available)
     func keptReceiptSurvivesTakeOver(engine kind: TestEngine) async throws {

@@ -8,7 +8,7 @@ import Testing
 /// API.md §3: "Opted-out and non-textable contacts are never in a campaign's audience, whatever
 /// the filter"; §5.1 `skippedCount` counts only recipients dropped at send time. So a fan-out
 /// writes exactly the estimate's `recipients`, and only a later opt-out is a skipped message.
-@Suite("Fan-out audience")
+@Suite("Fan-out audience", .timeLimit(.minutes(10)))
 struct FanOutAudienceTests {
     enum Audience: String, CaseIterable, Sendable {
         /// `contactFilter` matching every contact.

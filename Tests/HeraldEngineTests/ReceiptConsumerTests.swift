@@ -11,7 +11,7 @@ final class Acknowledged: Sendable {
     let ids = Mutex<[String]>([])
 }
 
-@Suite("Receipt consumer")
+@Suite("Receipt consumer", .timeLimit(.minutes(10)))
 struct ReceiptConsumerTests {
     /// A provider's stream that has already ended (as at shutdown) with `count` receipts in it,
     /// and the receipts acknowledged back to it.

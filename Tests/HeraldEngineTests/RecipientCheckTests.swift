@@ -8,7 +8,7 @@ import Testing
 /// The check of a claimed message right before it is sent (`DeliveryStore.checkRecipients`,
 /// API.md §6 "Opt-out takes effect before the next message is dispatched"): a message goes only
 /// to its contact's current phone, and never to a phone whose holder opted out.
-@Suite("Recipients checked at dispatch")
+@Suite("Recipients checked at dispatch", .timeLimit(.minutes(10)))
 struct RecipientCheckTests {
     /// What happens to contact A (+1 919 555 1201) after its message was written and before
     /// it is dispatched.

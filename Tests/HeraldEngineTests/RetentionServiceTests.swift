@@ -7,7 +7,7 @@ import Testing
 
 /// `RetentionService`: idempotent responses go after 24 hours, receipts that found no message
 /// after two days; newer rows stay.
-@Suite("Retention of idempotent responses and unmatched receipts")
+@Suite("Retention of idempotent responses and unmatched receipts", .timeLimit(.minutes(10)))
 struct RetentionServiceTests {
     @Test("a sweep deletes only what is past its retention", arguments: TestEngine.available)
     func sweep(engine kind: TestEngine) async throws {

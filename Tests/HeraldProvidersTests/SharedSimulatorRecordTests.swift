@@ -6,7 +6,7 @@ import Testing
 
 /// Several processes (`herald serve --role worker`) share one simulator record: each opens its
 /// own connection to the file. Two providers on one file stand for two processes here.
-@Suite("Simulator record shared by several processes")
+@Suite("Simulator record shared by several processes", .timeLimit(.minutes(10)))
 struct SharedSimulatorRecordTests {
     @Test("concurrent submits from two openers are all recorded, each message once")
     func concurrentSubmits() async throws {

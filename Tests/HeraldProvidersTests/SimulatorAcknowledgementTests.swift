@@ -6,7 +6,7 @@ import Testing
 /// Receipts are handed over only when acknowledged (like SMPP 3.4 §4.6.1 `deliver_sm` and its
 /// `deliver_sm_resp`): an unacknowledged one is emitted again once its lease runs out, an
 /// acknowledged one never again, whatever the delay between the two.
-@Suite("Simulator receipt acknowledgement")
+@Suite("Simulator receipt acknowledgement", .timeLimit(.minutes(10)))
 struct SimulatorAcknowledgementTests {
     @Test("an unacknowledged receipt comes again after its lease; an acknowledged one is marked and never claimed again")
     func redelivery() async throws {

@@ -61,7 +61,7 @@ func runCollectingReceipts(_ provider: SimulatorProvider, count: Int, timeout: D
     }
 }
 
-@Suite("Simulator provider")
+@Suite("Simulator provider", .timeLimit(.minutes(10)))
 struct SimulatorProviderTests {
     @Test("rules by the last four digits", arguments: [
         ("+15555550000", SimulatorProvider.Rule.reject),

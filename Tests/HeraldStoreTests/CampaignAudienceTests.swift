@@ -7,7 +7,7 @@ import Testing
 /// The grouped audience pages behind the campaign estimate (API.md §5.3): every eligible
 /// recipient is counted exactly once across pages, grouped by exactly the values a template
 /// reads, and nothing of another organization or an ineligible contact is included.
-@Suite("Campaign audience value groups")
+@Suite("Campaign audience value groups", .timeLimit(.minutes(10)))
 struct CampaignAudienceTests {
     struct Person: Sendable {
         var phone: String

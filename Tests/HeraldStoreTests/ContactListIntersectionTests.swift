@@ -8,7 +8,7 @@ import Testing
 /// (`ContactListQuery.intersectionDriver`): its candidates are exactly the filter's matches
 /// when every part is a stream or an exclusion, never another organization's contacts, and
 /// SQLite runs it as a merge.
-@Suite("Contact list intersection plan (SQLite)")
+@Suite("Contact list intersection plan (SQLite)", .timeLimit(.minutes(10)))
 struct ContactListIntersectionTests {
     struct Case: Sendable, CustomStringConvertible {
         var description: String

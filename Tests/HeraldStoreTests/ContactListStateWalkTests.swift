@@ -7,7 +7,7 @@ import Testing
 /// The SQLite page plan that walks each of a filter's states in page order
 /// (`ContactListQuery.stateWalk`): with windows that hold every state it returns exactly the
 /// page, and with windows too small to be sure it declines instead of returning a partial page.
-@Suite("Contact list state walk (SQLite)")
+@Suite("Contact list state walk (SQLite)", .timeLimit(.minutes(10)))
 struct ContactListStateWalkTests {
     @Test("pages by state equal the pages of the plain statement, or the plan declines", arguments: [1, 2, 3, 1_000])
     func pages(walkBudget: Int) async throws {

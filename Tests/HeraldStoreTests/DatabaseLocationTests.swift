@@ -3,7 +3,7 @@ import HeraldStore
 import HeraldTestSupport
 import Testing
 
-@Suite("Database URLs and the startup reachability check")
+@Suite("Database URLs and the startup reachability check", .timeLimit(.minutes(10)))
 struct DatabaseLocationTests {
     @Test("SQLite URLs and bare paths", arguments: [
         ("sqlite://herald.db", "herald.db"), ("sqlite:///var/lib/herald.db", "/var/lib/herald.db"),

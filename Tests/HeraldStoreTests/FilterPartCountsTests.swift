@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite("Recent filter part counts")
+@Suite("Recent filter part counts", .timeLimit(.minutes(10)))
 struct FilterPartCountsTests {
     /// Counts how often the real count runs; the part "holds" `size` rows.
     final class Counter: Sendable {

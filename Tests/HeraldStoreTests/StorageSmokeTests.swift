@@ -3,7 +3,7 @@ import HeraldStore
 import HeraldTestSupport
 import Testing
 
-@Suite("Storage basics on every engine")
+@Suite("Storage basics on every engine", .timeLimit(.minutes(10)))
 struct StorageSmokeTests {
     @Test("bootstrap creates the default organization, admin key and simulator sender once", arguments: TestEngine.available)
     func bootstrap(engine: TestEngine) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// Every store behaves the same on every engine: operations, tenant scoping, migrations,
 /// idempotency claims, import counters and unique violations.
-@Suite("Storage conformance")
+@Suite("Storage conformance", .timeLimit(.minutes(10)))
 struct StoreConformanceTests {
     /// Two organizations on a fresh database.
     static func twoOrgs(_ storage: Storage) async throws -> (OrganizationScope, OrganizationScope) {

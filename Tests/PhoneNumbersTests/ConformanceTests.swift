@@ -53,7 +53,7 @@ enum ConformanceFixture {
     }
 }
 
-@Suite("Conformance with libphonenumber")
+@Suite("Conformance with libphonenumber", .timeLimit(.minutes(10)))
 struct ConformanceTests {
     let kit = PhoneNumberKit.shared
 

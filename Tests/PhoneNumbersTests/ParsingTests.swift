@@ -35,7 +35,7 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\"\(input)\" [\(region)] ✗ \(code)" }
 }
 
-@Suite("Parsing")
+@Suite("Parsing", .timeLimit(.minutes(10)))
 struct ParsingTests {
     let kit = PhoneNumberKit.shared
 

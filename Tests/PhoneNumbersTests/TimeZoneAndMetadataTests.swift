@@ -3,7 +3,7 @@ import Testing
 
 @testable import PhoneNumbers
 
-@Suite("Time zones")
+@Suite("Time zones", .timeLimit(.minutes(10)))
 struct TimeZoneTests {
     let kit = PhoneNumberKit.shared
 
@@ -51,7 +51,7 @@ struct TimeZoneTests {
     }
 }
 
-@Suite("Metadata")
+@Suite("Metadata", .timeLimit(.minutes(10)))
 struct MetadataTests {
     let kit = PhoneNumberKit.shared
 

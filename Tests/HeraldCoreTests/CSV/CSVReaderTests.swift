@@ -23,7 +23,7 @@ private func fields(_ text: String) -> [[String]] {
     read(Array(text.utf8)).map(\.strings)
 }
 
-@Suite("CSV reader")
+@Suite("CSV reader", .timeLimit(.minutes(10)))
 struct CSVReaderTests {
     @Test("RFC 4180 and real-export dialect", arguments: [
         ("a,b,c\r\n1,2,3\r\n", [["a", "b", "c"], ["1", "2", "3"]]),

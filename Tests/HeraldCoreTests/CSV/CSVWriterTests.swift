@@ -2,7 +2,7 @@ import HeraldCore
 import PropertyBased
 import Testing
 
-@Suite("CSV writer")
+@Suite("CSV writer", .timeLimit(.minutes(10)))
 struct CSVWriterTests {
     private func written(_ cells: [String], protect: Bool = true) -> String {
         var writer = CSVWriter(protectsFormulas: protect)

@@ -1,7 +1,7 @@
 import Testing
 @testable import HeraldCore
 
-@Suite("A/B assignment by stable hash")
+@Suite("A/B assignment by stable hash", .timeLimit(.minutes(10)))
 struct ABTestAssignmentTests {
     /// Fixed values computed independently (Python, and SQLite 3 running the SQL form for the last
     /// two rows); they pin

@@ -1,7 +1,7 @@
 import HeraldCore
 import Testing
 
-@Suite("A/B winner chosen by hand (API.md §5.3)")
+@Suite("A/B winner chosen by hand (API.md §5.3)", .timeLimit(.minutes(10)))
 struct ABTestWinnerChoiceTests {
     @Test("allowed only for a started A/B test without a winner", arguments: CampaignStatus.allCases)
     func byStatus(status: CampaignStatus) {

@@ -1,7 +1,7 @@
 import HeraldCore
 import Testing
 
-@Suite("Campaign counters rebuilt from recipient rows")
+@Suite("Campaign counters rebuilt from recipient rows", .timeLimit(.minutes(10)))
 struct CampaignCountersTests {
     @Test("each status counts where the campaign's running counters count it", arguments: [
         (RecipientMessageStatus.queued, "queued"), (.sending, "queued"), (.sent, "sent"), (.delivered, "sent+delivered"),

@@ -37,7 +37,7 @@ private let expectedTransitions: [ExpectedTransition] = {
     }
 }()
 
-@Suite("Campaign state machine (API.md §5.1, §5.3)")
+@Suite("Campaign state machine (API.md §5.1, §5.3)", .timeLimit(.minutes(10)))
 struct CampaignStatusTests {
     @Test func tableCoversEveryStatusAndAction() {
         #expect(expectedTransitions.count == CampaignStatus.allCases.count * CampaignAction.allCases.count)
@@ -120,7 +120,7 @@ struct CampaignStatusTests {
     }
 }
 
-@Suite("Recipient message statuses (API.md §5.1)")
+@Suite("Recipient message statuses (API.md §5.1)", .timeLimit(.minutes(10)))
 struct RecipientMessageStatusTests {
     @Test func exactlyTheNineStatuses() {
         #expect(RecipientMessageStatus.allCases.map(\.rawValue)

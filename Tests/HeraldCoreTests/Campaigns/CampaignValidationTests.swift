@@ -104,7 +104,7 @@ private let validationCases: [ValidationCase] = [
     ValidationCase(label: "brace text is not a merge field", change: { $0.message = "Use code {{ SAVE 10 }} or {json}" }, draft: [], launch: []),
 ]
 
-@Suite("Campaign validation (API.md §5.2)")
+@Suite("Campaign validation (API.md §5.2)", .timeLimit(.minutes(10)))
 struct CampaignValidationTests {
     @Test(arguments: validationCases)
     fileprivate func rule(_ row: ValidationCase) {

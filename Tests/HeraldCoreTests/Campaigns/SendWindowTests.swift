@@ -64,7 +64,7 @@ private let windowCases: [WindowCase] = [
                isOpen: false, opensAt: "2026-06-15T23:00Z", closesAt: "2026-06-16T01:00Z"),
 ]
 
-@Suite("Quiet-hour send windows (DOMAIN.md §3.1, 47 CFR §64.1200(c)(1))")
+@Suite("Quiet-hour send windows (DOMAIN.md §3.1, 47 CFR §64.1200(c)(1))", .timeLimit(.minutes(10)))
 struct SendWindowTests {
     @Test(arguments: windowCases)
     fileprivate func status(_ row: WindowCase) {

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 
-@Suite("Contact filter: which parts read the contact's own fields")
+@Suite("Contact filter: which parts read the contact's own fields", .timeLimit(.minutes(10)))
 struct ContactFilterFieldsTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var testDescription: String

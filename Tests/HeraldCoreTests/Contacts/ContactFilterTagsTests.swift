@@ -1,7 +1,7 @@
 import HeraldCore
 import Testing
 
-@Suite("Contact filter tag algebra")
+@Suite("Contact filter tag algebra", .timeLimit(.minutes(10)))
 struct ContactFilterTagsTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var tags: [String]

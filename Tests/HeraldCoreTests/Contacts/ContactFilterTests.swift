@@ -16,7 +16,7 @@ private func issueFields(_ text: String, path: String = "") throws -> [String] {
     }
 }
 
-@Suite("Contact filter")
+@Suite("Contact filter", .timeLimit(.minutes(10)))
 struct ContactFilterTests {
     @Test("Empty filter matches every contact", arguments: ["{}", "null", #"{"tags": [], "conditions": null}"#])
     func empty(text: String) throws {
@@ -197,7 +197,7 @@ struct ContactFilterTests {
     }
 }
 
-@Suite("Contact filter value limit")
+@Suite("Contact filter value limit", .timeLimit(.minutes(10)))
 struct ContactFilterValueLimitTests {
     /// `conditions` `in` conditions with `each` values, plus `tags` tags and `states` states.
     static func filter(conditions: Int, each: Int, tags: Int = 0, states: Int = 0) -> FilterJSON {
@@ -233,7 +233,7 @@ struct ContactFilterValueLimitTests {
     }
 }
 
-@Suite("Contact filter: wrong JSON types apart from broken rules")
+@Suite("Contact filter: wrong JSON types apart from broken rules", .timeLimit(.minutes(10)))
 struct ContactFilterCheckTests {
     @Test("check sorts issues by kind; init(validating:) reports both", arguments: [
         (#"{"tags":"vip"}"#, ["f.tags"], [String]()),

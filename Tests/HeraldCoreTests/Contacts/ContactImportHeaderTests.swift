@@ -1,7 +1,7 @@
 import HeraldCore
 import Testing
 
-@Suite("Contact import header and rows")
+@Suite("Contact import header and rows", .timeLimit(.minutes(10)))
 struct ContactImportHeaderTests {
     @Test("Header names map case-insensitively and trimmed", arguments: [
         (" Phone ", ContactImportField.phone), ("PHONENUMBER", .phone), ("mobile", .phone),

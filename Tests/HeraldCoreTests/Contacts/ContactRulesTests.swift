@@ -1,7 +1,7 @@
 import HeraldCore
 import Testing
 
-@Suite("Tags and contact field rules")
+@Suite("Tags and contact field rules", .timeLimit(.minutes(10)))
 struct ContactRulesTests {
     @Test("Tag normalization", arguments: [
         ("VIP", "vip"), ("  Donor 2026 ", "donor 2026"), ("ÉTÉ", "été"),

@@ -1,7 +1,7 @@
 import Testing
 @testable import HeraldCore
 
-@Suite("Routing and pricing (API.md §2, §5.2)")
+@Suite("Routing and pricing (API.md §2, §5.2)", .timeLimit(.minutes(10)))
 struct CreditPricingTests {
     @Test(arguments: [
         (ForceRoute.auto, false, MessageRoute.sms),

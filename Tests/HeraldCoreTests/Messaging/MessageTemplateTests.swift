@@ -6,7 +6,7 @@ private let alex = MergeFieldDictionary([
     "city": "Raleigh", "state": "NC", "zip": "27601", "team": "blue", "blank": "   ", "empty": "",
 ])
 
-@Suite("Merge-field templates")
+@Suite("Merge-field templates", .timeLimit(.minutes(10)))
 struct MessageTemplateTests {
     @Test(arguments: [
         ("Hi {{firstName}} {{lastName}}", "Hi Alex Doe"),

@@ -18,7 +18,7 @@ private let basicCharacters: [Character] = expectedBasicAlphabet.filter { $0 != 
 
 private func repeated(_ text: String, _ count: Int) -> String { String(repeating: text, count: count) }
 
-@Suite("GSM-7 alphabet")
+@Suite("GSM-7 alphabet", .timeLimit(.minutes(10)))
 struct GSM7AlphabetTests {
     @Test func basicTableMatchesTS23038Positions() {
         #expect(expectedBasicAlphabet.count == 128)
@@ -146,7 +146,7 @@ private let segmentCases: [SegmentCase] = [
                 segments: 2, length: 63 + 2 + 15),
 ]
 
-@Suite("Segment counting and splitting")
+@Suite("Segment counting and splitting", .timeLimit(.minutes(10)))
 struct SegmentCounterTests {
     @Test(arguments: segmentCases)
     fileprivate func countAndSplit(_ row: SegmentCase) throws {

@@ -105,7 +105,7 @@ fileprivate enum SegmentDisagreement: String, CaseIterable, Sendable {
 
 private let crossCheckPath = ProcessInfo.processInfo.environment["HERALD_SEGMENT_CROSSCHECK"]
 
-@Suite("Segment cross-check against smpplib 2.2.4")
+@Suite("Segment cross-check against smpplib 2.2.4", .timeLimit(.minutes(10)))
 struct SegmentCrossCheckTests {
     struct Row: Decodable {
         let text: String

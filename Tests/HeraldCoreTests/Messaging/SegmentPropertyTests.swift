@@ -48,7 +48,7 @@ private func allowedUCS2Cuts(_ text: String) -> Set<Int> {
     return cuts
 }
 
-@Suite("Segment properties")
+@Suite("Segment properties", .timeLimit(.minutes(10)))
 struct SegmentPropertyTests {
     static let generators = [("mixed", 250), ("gsm", 400)]
 

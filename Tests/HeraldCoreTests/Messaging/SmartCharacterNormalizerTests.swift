@@ -1,7 +1,7 @@
 import Testing
 @testable import HeraldCore
 
-@Suite("Smart character normalization (DOMAIN.md §1.6)")
+@Suite("Smart character normalization (DOMAIN.md §1.6)", .timeLimit(.minutes(10)))
 struct SmartCharacterNormalizerTests {
     @Test(arguments: [
         ("\u{201C}Hi\u{201D} \u{201E}x\u{201F} \u{00AB}y\u{00BB} \u{FF02}", "\"Hi\" \"x\" \"y\" \""),

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 
-@Suite("Keyset cursor")
+@Suite("Keyset cursor", .timeLimit(.minutes(10)))
 struct KeysetCursorTests {
     static let list = "/api/contacts?sort="
 

@@ -5,7 +5,7 @@ private func take(_ bucket: inout TokenBucket, cost: Double = 1, now: Double) ->
     bucket.tryTake(cost: cost, now: now)
 }
 
-@Suite("Token bucket")
+@Suite("Token bucket", .timeLimit(.minutes(10)))
 struct TokenBucketTests {
     @Test("Burst then steady rate with a fake clock", arguments: [(10.0, 20.0), (100.0, 200.0), (0.5, 3.0)])
     func burstAndRate(rate: Double, burst: Double) {
@@ -67,7 +67,7 @@ struct TokenBucketTests {
     }
 }
 
-@Suite("Keyed token buckets")
+@Suite("Keyed token buckets", .timeLimit(.minutes(10)))
 struct KeyedTokenBucketsTests {
     @Test("Keys are limited independently and decisions carry header values")
     func independentKeys() {
