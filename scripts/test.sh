@@ -44,11 +44,15 @@ timeout --kill-after=30 "$SWIFT_TEST_LIMIT" swift test --skip-build 2>&1 | tee "
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-  echo "error: swift test did not finish within $SWIFT_TEST_LIMIT s"
-  python3 scripts/unfinished_tests.py "$WORK/swift-test.log"
-  exit 1
-fi
-if [ "$status" -ne 0 ]; then echo "error: swift test failed ($status)"; exit "$status"; fi
+  if grep -qE '^✔ Test run with [0-9]+ tests? in [0-9]+ suites? passed' "$WORK/swift-test.log"; then
+    # Every test ran and passed; only the test process's exit did not come.
+    echo "warning: every test passed, but the test process did not exit within $SWIFT_TEST_LIMIT s"
+  else
+    echo "error: swift test did not finish within $SWIFT_TEST_LIMIT s"
+    python3 scripts/unfinished_tests.py "$WORK/swift-test.log"
+    exit 1
+  fi
+elif [ "$status" -ne 0 ]; then echo "error: swift test failed ($status)"; exit "$status"; fi
 if grep -q "PostgreSQL tests skipped" "$WORK/swift-test.log"; then
   echo "error: the PostgreSQL suites did not run"; exit 1
 fi
