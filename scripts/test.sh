@@ -44,7 +44,7 @@ timeout --kill-after=30 "$SWIFT_TEST_LIMIT" swift test --skip-build 2>&1 | tee "
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-  if grep -qE '^✔ Test run with [0-9]+ tests? in [0-9]+ suites? passed' "$WORK/swift-test.log"; then
+  if grep -qE '^[^ ]+ Test run with [0-9]+ tests? in [0-9]+ suites? passed' "$WORK/swift-test.log"; then
     # Every test ran and passed; only the test process's exit did not come.
     echo "warning: every test passed, but the test process did not exit within $SWIFT_TEST_LIMIT s"
   else

@@ -9,22 +9,18 @@ import sys
 from collections import Counter
 
 START = re.compile(r'^◇ Test (?!case |run )(.+?) started\.$')
-END = re.compile(r'^[✔✘] Test (?!run )(.+?) (?:with \d+ test cases? )?(?:passed|failed) after ')
+END = re.compile(r'^[✔✘━] Test (?!run )(.+?) (?:with \d+ test cases? )?(?:passed|failed) after ')
 
-started = Counter()
-order = []
+started = Counter()  # by name, in the order first seen
 with open(sys.argv[1], encoding='utf-8', errors='replace') as log:
     for line in log:
         line = line.rstrip('\n')
         if m := START.match(line):
-            name = m.group(1)
-            if started[name] == 0 and name not in order:
-                order.append(name)
-            started[name] += 1
+            started[m.group(1)] += 1
         elif m := END.match(line):
             started[m.group(1)] -= 1
 
-unfinished = [name for name in order if started[name] > 0]
+unfinished = [name for name, count in started.items() if count > 0]
 for name in unfinished:
     print(f'  still running: {name}')
 if not unfinished:

@@ -64,29 +64,47 @@ public func withTestStorage<T: Sendable>(_ engine: TestEngine, _ body: @escaping
         // Each database holds up to 5 server connections (admin + pool) for as long as its
         // test runs; unbounded, the tests running side by side exhaust the server's
         // max_connections and then wait on each other forever.
-        await PostgresTestGate.shared.enter()
-        defer { PostgresTestGate.shared.leave() }
-        let name = "herald_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let admin = try PostgresDatabase(url: adminURL, logger: logger, maxConnections: 1)
-        var components = URLComponents(string: adminURL)!
-        components.path = "/\(name)"
-        let url = components.string!
-        return try await withPool(admin) {
-            _ = try await admin.read { try await $0.execute("CREATE DATABASE \(name)", []) }
-            let result: Result<T, any Error>
-            do {
-                let db = try PostgresDatabase(url: url, logger: logger, maxConnections: 4)
-                let value = try await withPool(db) {
-                    try await Migrator(database: db).migrate()
-                    return try await body(Storage(db: db))
-                }
-                result = .success(value)
-            } catch {
-                result = .failure(error)
-            }
-            _ = try? await admin.read { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
-            return try result.get()
+        let slot = await postgresTestDatabases.acquire()
+        do {
+            let value = try await withScratchPostgres(adminURL: adminURL, logger: logger, body)
+            await postgresTestDatabases.release(slot)
+            return value
+        } catch {
+            await postgresTestDatabases.release(slot)
+            throw error
         }
+    }
+}
+
+/// How many PostgreSQL test databases may be in use at once, served in arrival order: 16 (at
+/// most 80 connections, well under the 300 of `scripts/postgres.sh`) unless
+/// `HERALD_TEST_POSTGRES_DATABASES` says otherwise.
+private let postgresTestDatabases = ConnectionPool(Array(0..<(ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_DATABASES"]
+    .flatMap(Int.init).map { max(1, $0) } ?? 16)))
+
+/// Creates a scratch database beside `adminURL`, runs `body` on it migrated, then drops it.
+private func withScratchPostgres<T: Sendable>(adminURL: String, logger: Logger,
+                                              _ body: @escaping @Sendable (Storage) async throws -> T) async throws -> T {
+    let name = "herald_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+    let admin = try PostgresDatabase(url: adminURL, logger: logger, maxConnections: 1)
+    var components = URLComponents(string: adminURL)!
+    components.path = "/\(name)"
+    let url = components.string!
+    return try await withPool(admin) {
+        _ = try await admin.read { try await $0.execute("CREATE DATABASE \(name)", []) }
+        let result: Result<T, any Error>
+        do {
+            let db = try PostgresDatabase(url: url, logger: logger, maxConnections: 4)
+            let value = try await withPool(db) {
+                try await Migrator(database: db).migrate()
+                return try await body(Storage(db: db))
+            }
+            result = .success(value)
+        } catch {
+            result = .failure(error)
+        }
+        _ = try? await admin.read { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
+        return try result.get()
     }
 }
 
@@ -102,44 +120,5 @@ public func withPool<T: Sendable>(_ db: PostgresDatabase, _ body: @escaping @Sen
             }
         }
         throw CancellationError()
-    }
-}
-
-/// Bounds how many PostgreSQL test databases are in use at once (first come, first served), so
-/// that the tests' connections stay well under the test server's `max_connections` (300 in
-/// `scripts/postgres.sh`) however many tests the runner starts side by side.
-final class PostgresTestGate: @unchecked Sendable {
-    /// 16 databases (at most 80 connections) unless `HERALD_TEST_POSTGRES_DATABASES` says otherwise.
-    static let shared = PostgresTestGate(limit: ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_DATABASES"].flatMap(Int.init).map { max(1, $0) } ?? 16)
-
-    private let lock = NSLock()
-    private var available: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) { available = limit }
-
-    func enter() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let admitted: Bool = lock.withLock {
-                if available > 0 {
-                    available -= 1
-                    return true
-                }
-                waiters.append(continuation)
-                return false
-            }
-            if admitted { continuation.resume() }
-        }
-    }
-
-    func leave() {
-        let next: CheckedContinuation<Void, Never>? = lock.withLock {
-            if waiters.isEmpty {
-                available += 1
-                return nil
-            }
-            return waiters.removeFirst()
-        }
-        next?.resume()
     }
 }

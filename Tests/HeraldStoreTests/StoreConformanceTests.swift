@@ -177,11 +177,7 @@ struct StoreConformanceTests {
             q.limit = 2
             q.includeTotal = true
             var seen: [String] = []
-            var pages = 0
-            while true {
-                pages += 1
-                // A cursor that stops moving would page forever: a failure, not a hang.
-                if pages > 1_000 { Issue.record("paging did not end after 1,000 pages"); break }
+            for _ in PageWalk() {
                 let (page, total) = try await storage.contacts.list(a, q)
                 #expect(total == 5)
                 seen += page.map(\.id)
@@ -327,11 +323,7 @@ struct StoreConformanceTests {
                     q.limit = 2
                     q.includeTotal = true
                     var seen: [Contact] = []
-                    var pages = 0
-                    while true {
-                        pages += 1
-                        // A cursor that stops moving would page forever: a failure, not a hang.
-                        if pages > 1_000 { Issue.record("paging did not end after 1,000 pages"); break }
+                    for _ in PageWalk() {
                         let (page, total) = try await storage.contacts.list(a, q)
                         #expect(total == Int64(expected.count), "\(name) budget \(budget) synced \(synced)")
                         seen += page
@@ -553,11 +545,7 @@ struct StoreConformanceTests {
             #expect(try await storage.imports.get(a, id: job.id).errors == Array(expected.prefix(ImportStore.embeddedErrors)))
             var walked: [ImportJob.RowError] = []
             var after: (row: Int64, field: String)?
-            var pages = 0
-            while true {
-                pages += 1
-                // A cursor that stops moving would page forever: a failure, not a hang.
-                if pages > 1_000 { Issue.record("paging did not end after 1,000 pages"); break }
+            for _ in PageWalk() {
                 let (page, total) = try await storage.imports.errors(a, id: job.id, after: after, limit: 333, includeTotal: true)
                 #expect(total == Int64(expected.count))
                 walked += page

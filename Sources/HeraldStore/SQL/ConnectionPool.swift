@@ -1,19 +1,20 @@
-/// A small fair pool of connections for engines whose connections are used one task at a time.
-/// Waiters are served in arrival order.
-actor ConnectionPool<Connection: Sendable> {
+/// A small fair pool of connections for engines whose connections are used one task at a time
+/// (or of any tokens that bound how many tasks do something at once). Waiters are served in
+/// arrival order.
+public actor ConnectionPool<Connection: Sendable> {
     private var idle: [Connection]
     private var waiters: [CheckedContinuation<Connection, Never>] = []
 
-    init(_ connections: [Connection]) {
+    public init(_ connections: [Connection]) {
         self.idle = connections
     }
 
-    func acquire() async -> Connection {
+    public func acquire() async -> Connection {
         if let c = idle.popLast() { return c }
         return await withCheckedContinuation { waiters.append($0) }
     }
 
-    func release(_ connection: Connection) {
+    public func release(_ connection: Connection) {
         if waiters.isEmpty {
             idle.append(connection)
         } else {
